@@ -1,0 +1,136 @@
+/* gimp-harmonize engine: public API (GIMP-free).
+ *
+ * Usage: load a model once (hz_model_load), make one HzContext per thread,
+ * fit a colour mapping for a scene (hz_fit_scene), then apply it to the
+ * foreground at full resolution row by row (hz_colormap_apply).
+ *
+ * Colours crossing this API are non-linear sRGB-encoded R'G'B' floats in
+ * [0, 1]; the engine converts to linear light where its maths needs it.
+ */
+#ifndef HARMONIZE_H
+#define HARMONIZE_H
+
+#include <glib.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define HZ_ERROR (hz_error_quark ())
+GQuark hz_error_quark (void);
+
+typedef enum
+{
+  HZ_ERROR_WEIGHTS,     /* missing, corrupt, wrong version or mismatched weights file */
+  HZ_ERROR_INPUT,       /* bad input: empty mask, box outside the image, size mismatch… */
+  HZ_ERROR_CANCELLED,   /* the progress callback or the GCancellable asked to stop */
+  HZ_ERROR_MEMORY,      /* an allocation failed */
+  HZ_ERROR_IO           /* a reader callback failed (it sets its own message) */
+} HzErrorCode;
+
+#define HZ_WORKING_SIZE_MIN     64
+#define HZ_WORKING_SIZE_DEFAULT 256
+#define HZ_WORKING_SIZE_MAX     1024
+
+/* ---- model ---------------------------------------------------------------- */
+
+/* Immutable once loaded: one model may serve any number of threads. */
+typedef struct _HzModel HzModel;
+
+HzModel    *hz_model_load             (const char   *path,
+                                       GError      **error);
+void        hz_model_free             (HzModel      *model);
+/* Where the installed weights live (the build's datadir), for callers that
+ * have no path of their own. HARMONIZE_WEIGHTS in the environment overrides. */
+const char *hz_default_weights_path   (void);
+
+/* ---- options ---------------------------------------------------------------- */
+
+/* Return FALSE to cancel. fraction in [0, 1]. */
+typedef gboolean (*HzProgressFunc) (double fraction, gpointer user_data);
+
+typedef struct
+{
+  int             working_size;   /* long side of the network's input, 64..1024 */
+  double          strength;       /* 0 = original foreground, 1 = fully harmonized */
+  int             n_threads;      /* 0 = every core */
+  HzProgressFunc  progress;       /* may be NULL */
+  gpointer        progress_data;
+  GCancellable   *cancellable;    /* may be NULL */
+} HzOptions;
+
+void hz_options_init (HzOptions *options);
+
+/* ---- scenes ------------------------------------------------------------------ */
+
+typedef struct
+{
+  int x, y, width, height;
+} HzRect;
+
+/* Fills rows [y, y + n_rows) of an image, width * n_rows pixels, 4 floats each:
+ * R'G'B' in [0, 1] and A. For a foreground A is its mask (soft, 0..1); for a
+ * background A is ignored. Return FALSE with error set on failure. */
+typedef gboolean (*HzReadRows) (gpointer   user_data,
+                                int        y,
+                                int        n_rows,
+                                float     *rgba,
+                                GError   **error);
+
+typedef struct
+{
+  int         width, height;
+  HzReadRows  read;
+  gpointer    user_data;
+} HzReader;
+
+typedef struct
+{
+  HzReader  foreground;      /* its A is the mask */
+  int       fg_x, fg_y;      /* the foreground's offset in background coordinates (may be negative) */
+  HzReader  background;
+  gboolean  has_box;         /* reference region; FALSE = the whole background */
+  HzRect    box;             /* background coordinates */
+} HzScene;
+
+/* ---- colour mapping ------------------------------------------------------------ */
+
+#define HZ_COLORMAP_TERMS 17
+
+/* A 17-term polynomial in linear RGB (Cheung 2004 expansion, as the SSH
+ * release uses through colour-science): out_c = sum_k coef[c][k] * term_k(rgb). */
+typedef struct
+{
+  float coef[3][HZ_COLORMAP_TERMS];
+} HzColorMap;
+
+void hz_colormap_identity (HzColorMap *map);
+
+/* In place on n_pixels RGBA pixels (R'G'B' in [0, 1]; A untouched): the
+ * harmonized colour blended with the original by strength, clipped to [0, 1]. */
+void hz_colormap_apply    (const HzColorMap *map,
+                           double            strength,
+                           float            *rgba,
+                           gsize             n_pixels);
+
+/* ---- running ------------------------------------------------------------------- */
+
+/* Per-thread working state: buffers are allocated once per working size and
+ * reused by later runs (a live preview runs many times). */
+typedef struct _HzContext HzContext;
+
+HzContext *hz_context_new  (const HzModel *model);
+void       hz_context_free (HzContext     *ctx);
+
+/* Reads the scene at working size (the foreground's mask bounding box with a
+ * margin as content, the background inside the box less the foreground as
+ * reference), runs the network and fits the colour mapping between the
+ * content before and after it, weighted by the mask. */
+gboolean   hz_fit_scene    (HzContext        *ctx,
+                            const HzScene    *scene,
+                            const HzOptions  *options,
+                            HzColorMap       *map,
+                            GError          **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,31 @@
+/* The engine's one door to BLIS. */
+#ifndef HZ_BLIS_H
+#define HZ_BLIS_H
+
+#include <glib.h>
+
+/* Thread-safe and idempotent; called by hz_sgemm itself. Makes BLIS use its
+ * optimized kernels on this CPU (see hz-blis.c for why that needs help). */
+void        hz_blis_init        (void);
+
+/* Name of the kernel configuration BLIS chose (e.g. "skx", "zen4", "generic"). */
+const char *hz_blis_arch_name   (void);
+
+/* Threads a call uses when asked for 0: every core. */
+int         hz_default_threads  (void);
+
+/* C (m x n) = A (m x k) . B (k x n), plus C when accumulate; row-major with
+ * leading dimensions lda, ldb, ldc. n_threads 0 = hz_default_threads(). */
+void        hz_sgemm            (int          m,
+                                 int          n,
+                                 int          k,
+                                 const float *a,
+                                 int          lda,
+                                 const float *b,
+                                 int          ldb,
+                                 float       *c,
+                                 int          ldc,
+                                 gboolean     accumulate,
+                                 int          n_threads);
+
+#endif

@@ -1,0 +1,142 @@
+"""The SSH harmonization network, UNetTileSENorm with norm='BN' and style_norm='BN'.
+
+Follows VITA-Group/SSHarmonization `unet_tile_se_norm.py` (BSD licence): the same modules under the same
+names, so its state_dict keys are the reference's and the engine's weights files, the exporter and the
+training recipe all share one architecture. Only what inference and training use is kept.
+"""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+DIVIDE = 16
+
+
+def pad_to_multiple(x):
+    """Reflection-pads H and W up to a multiple of 16, the extra split as the reference does."""
+    h, w = x.shape[2], x.shape[3]
+    pw = (DIVIDE - w % DIVIDE) % DIVIDE
+    ph = (DIVIDE - h % DIVIDE) % DIVIDE
+    left, top = pw // 2, ph // 2
+    pads = (left, pw - left, top, ph - top)
+    if pw or ph:
+        x = F.pad(x, pads, mode='reflect')
+    return x, pads
+
+
+def crop_back(x, pads):
+    left, right, top, bottom = pads
+    return x[:, :, top:x.shape[2] - bottom, left:x.shape[3] - right]
+
+
+class HSigmoid(nn.Module):
+    def forward(self, x):
+        return F.relu6(x + 3) / 6
+
+
+class SELayer(nn.Module):
+    def __init__(self, channel, reduction=4):
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Sequential(
+            nn.Linear(channel, channel // reduction),
+            nn.ReLU(inplace=True),
+            nn.Linear(channel // reduction, channel),
+            HSigmoid(),
+        )
+
+    def forward(self, x):
+        b, c, _, _ = x.size()
+        y = self.avg_pool(x).view(b, c)
+        return x * self.fc(y).view(b, c, 1, 1)
+
+
+class Conv2dBlock(nn.Module):
+    """Reflection pad, conv, ReLU, then BatchNorm (activation before norm, as the reference)."""
+
+    def __init__(self, cin, cout, kernel, stride, padding):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(padding)
+        self.norm = nn.BatchNorm2d(cout)
+        self.activation = nn.ReLU(inplace=True)
+        self.conv = nn.Conv2d(cin, cout, kernel, stride, bias=True)
+
+    def forward(self, x):
+        return self.norm(self.activation(self.conv(self.pad(x))))
+
+
+class StyleEncoder(nn.Module):
+    def __init__(self, n_downsample=4, input_dim=3, dim=32):
+        super().__init__()
+        layers = [Conv2dBlock(input_dim, dim, 7, 1, 3)]
+        for _ in range(n_downsample):
+            layers.append(Conv2dBlock(dim, 2 * dim, 3, 2, 1))
+            dim *= 2
+        self.model = nn.Sequential(*layers)
+        self.se = SELayer(512)
+        self.output_dim = dim
+
+    def forward(self, x):
+        return self.se(self.model(x))
+
+
+class UNetTileSENorm(nn.Module):
+    """Content UNet encoder + style encoder + fusion decoder. forward(input, ref) returns
+    (output, content feature, [ref style, content style, output style]) like the reference."""
+
+    ENC = [('1', 3, 32), ('2', 32, 64), ('3', 64, 128), ('4', 128, 256), ('5', 256, 512)]
+    DEC = [('5', '6', 512, 256), ('6', '7', 256, 128), ('7', '8', 128, 64), ('8', '9', 64, 32)]
+
+    def __init__(self):
+        super().__init__()
+        for i, cin, cout in self.ENC:
+            self.add_module(f'conv{i}_1', nn.Conv2d(cin, cout, 3, padding=1))
+            self.add_module(f'bn{i}_1', nn.BatchNorm2d(cout))
+            self.add_module(f'conv{i}_2', nn.Conv2d(cout, cout, 3, padding=1))
+            self.add_module(f'bn{i}_2', nn.BatchNorm2d(cout))
+        self.se_1 = SELayer(512)
+        self.avg_pool = nn.AdaptiveAvgPool2d((1, 1))
+        self.style_encoder = StyleEncoder(4, 3, 32)
+        self.content_style_conv = nn.Conv2d(1024, 512, 3, padding=1)
+        for d, i, cin, cout in self.DEC:
+            self.add_module(f'deconv{d}', nn.Conv2d(cin, cout, 3, padding=1))
+            self.add_module(f'conv{i}_1', nn.Conv2d(cin, cout, 3, padding=1))
+            self.add_module(f'bn{i}_1', nn.BatchNorm2d(cout))
+            self.add_module(f'conv{i}_2', nn.Conv2d(cout, cout, 3, padding=1))
+            if i != '9':
+                self.add_module(f'bn{i}_2', nn.BatchNorm2d(cout))
+        self.conv10 = nn.Conv2d(32, 3, 1)
+
+    def _block(self, i, x, last_bn=True):
+        x = getattr(self, f'bn{i}_1')(F.leaky_relu(getattr(self, f'conv{i}_1')(x), 0.2))
+        x = F.leaky_relu(getattr(self, f'conv{i}_2')(x), 0.2)
+        return getattr(self, f'bn{i}_2')(x) if last_bn else x
+
+    def style(self, x):
+        """The 512-vector of global style (style encoder, SE, global average pool)."""
+        return self.avg_pool(self.style_encoder(x))
+
+    def forward(self, input, ref=None, styles=True):
+        input, pads = pad_to_multiple(input)
+        skips = []
+        x = input
+        for n, (i, _, _) in enumerate(self.ENC):
+            if n:
+                x = F.max_pool2d(x, 2)
+            x = self._block(i, x)
+            skips.append(x)
+        content = self.se_1(skips.pop())
+        ref_style = self.style(ref if ref is not None else input)
+        _, _, h, w = content.size()
+        x = torch.cat([content, ref_style.expand(-1, -1, h, w)], 1)
+        x = self.content_style_conv(x)
+        for d, i, _, _ in self.DEC:
+            x = F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False)
+            x = torch.cat([getattr(self, f'deconv{d}')(x), skips.pop()], 1)
+            x = self._block(i, x, last_bn=(i != '9'))
+        latent = self.conv10(x)
+        output = crop_back(latent, pads)
+        if not styles:
+            return output
+        content_style = self.style(input) if ref is not None else ref_style
+        # Like the reference, the output's style is taken on the padded latent.
+        return output, content, [ref_style, content_style, self.style(latent)]

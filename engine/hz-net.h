@@ -15,6 +15,9 @@ typedef struct
 
 /* Every tensor of the reference state_dict (num_batches_tracked excluded). */
 const HzArchTensor *hz_arch_tensors   (guint *n);
+/* HZ_ERROR_WEIGHTS naming the first missing, mis-shaped or unknown tensor. */
+gboolean            hz_arch_check     (const HzWeights *weights,
+                                       GError         **error);
 
 typedef struct _HzNet HzNet;
 

@@ -35,6 +35,12 @@ const HzTensor *hz_weights_nth          (const HzWeights  *weights,
 const HzTensor *hz_weights_lookup       (const HzWeights  *weights,
                                          const char       *name);
 
+/* The path it was opened from ("weights data" for a buffer in memory). */
+const char     *hz_weights_source       (const HzWeights  *weights);
+/* A metadata value (see weights/FORMAT.md), NULL if the file has no such key. */
+const char     *hz_weights_meta         (const HzWeights  *weights,
+                                         const char       *key);
+
 /* Writes a weights file (fp32, or fp16 when half is TRUE) from n tensors. */
 gboolean        hz_weights_write        (const char       *path,
                                          const HzTensor   *tensors,

@@ -1,0 +1,597 @@
+/* The SSH network's forward pass (weights/ssh_model.py, UNetTileSENorm in
+ * eval mode) on the operators of hz-ops.c.
+ *
+ * Buffers: the encoder writes each stage's output (the skip) into the second
+ * half of a buffer whose first half later receives the decoder's deconv
+ * output, so the decoder's concatenations cost nothing; likewise the SE'd
+ * content and the tiled style vector share the fusion buffer. */
+#include "hz-net.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "hz-blis.h"
+#include "hz-ops.h"
+
+#define N_STAGES    5     /* encoder stages; the decoder has N_STAGES - 1 */
+#define DIVIDE      16    /* the content is padded to a multiple of 2^(N_STAGES - 1) */
+#define STYLE_DIM   512
+#define BN_EPS      1e-5
+/* Keeps every size computation far from overflow; no real input comes near. */
+#define MAX_SIDE    16384
+
+typedef struct
+{
+  const float *fc0_w, *fc0_b, *fc2_w, *fc2_b;
+} HzSE;
+
+struct _HzNet
+{
+  HzConv  style[N_STAGES];
+  HzSE    style_se;
+  HzConv  enc[N_STAGES][2];
+  HzSE    se_1;
+  HzConv  content_style;
+  HzConv  deconv[N_STAGES - 1];
+  HzConv  dec[N_STAGES - 1][2];
+  HzConv  conv10;
+  float  *bn;     /* every BatchNorm's scale and shift */
+};
+
+struct _HzNetBuffers
+{
+  float *data;
+  gsize  size;    /* floats */
+};
+
+static const float *
+tensor (const HzWeights *weights,
+        const char      *name)
+{
+  /* hz_arch_check has made sure it exists */
+  return hz_weights_lookup (weights, name)->data;
+}
+
+/* Eval-mode BatchNorm as out = x * scale + shift, into bn[0..2c). */
+static void
+bn_fold (HzConv          *conv,
+         const HzWeights *weights,
+         const char      *prefix,
+         float           *bn)
+{
+  char *names[4];
+  const float *w, *b, *mean, *var;
+  int c = conv->cout, i;
+
+  names[0] = g_strconcat (prefix, ".weight", NULL);
+  names[1] = g_strconcat (prefix, ".bias", NULL);
+  names[2] = g_strconcat (prefix, ".running_mean", NULL);
+  names[3] = g_strconcat (prefix, ".running_var", NULL);
+  w = tensor (weights, names[0]);
+  b = tensor (weights, names[1]);
+  mean = tensor (weights, names[2]);
+  var = tensor (weights, names[3]);
+  for (i = 0; i < c; i++)
+    {
+      double scale = w[i] / sqrt ((double) var[i] + BN_EPS);
+
+      bn[i] = (float) scale;
+      bn[c + i] = (float) (b[i] - mean[i] * scale);
+    }
+  conv->scale = bn;
+  conv->shift = bn + c;
+  for (i = 0; i < 4; i++)
+    g_free (names[i]);
+}
+
+static void
+conv_init (HzConv          *conv,
+           const HzWeights *weights,
+           const char      *name,
+           int              cin,
+           int              cout,
+           int              k,
+           HzAct            act)
+{
+  char *w = g_strconcat (name, ".weight", NULL);
+  char *b = g_strconcat (name, ".bias", NULL);
+
+  memset (conv, 0, sizeof *conv);
+  conv->cin = cin;
+  conv->cout = cout;
+  conv->k = k;
+  conv->stride = 1;
+  conv->pad = k / 2;
+  conv->pad_mode = HZ_PAD_ZERO;
+  conv->act = act;
+  conv->weight = tensor (weights, w);
+  conv->bias = tensor (weights, b);
+  g_free (w);
+  g_free (b);
+}
+
+static void
+se_init (HzSE            *se,
+         const HzWeights *weights,
+         const char      *prefix)
+{
+  const float **slots[4] = { &se->fc0_w, &se->fc0_b, &se->fc2_w, &se->fc2_b };
+  const char *suffixes[4] = { ".fc.0.weight", ".fc.0.bias", ".fc.2.weight", ".fc.2.bias" };
+  int i;
+
+  for (i = 0; i < 4; i++)
+    {
+      char *name = g_strconcat (prefix, suffixes[i], NULL);
+
+      *slots[i] = tensor (weights, name);
+      g_free (name);
+    }
+}
+
+/* Channels of encoder stage i (0-based): 32, 64, …, 512. */
+static int
+stage_channels (int i)
+{
+  return 32 << i;
+}
+
+/* Floats of every BatchNorm's scale and shift. */
+static gsize
+bn_floats (void)
+{
+  const HzArchTensor *arch;
+  gsize n = 0;
+  guint count, i;
+
+  arch = hz_arch_tensors (&count);
+  for (i = 0; i < count; i++)
+    if (g_str_has_suffix (arch[i].name, ".running_mean"))
+      n += 2 * (gsize) arch[i].shape[0];
+  return n;
+}
+
+HzNet *
+hz_net_new (const HzWeights *weights,
+            GError         **error)
+{
+  HzNet *net;
+  float *bn;
+  int i;
+
+  if (!hz_arch_check (weights, error))
+    return NULL;
+
+  net = g_new0 (HzNet, 1);
+  net->bn = bn = g_new (float, bn_floats ());
+
+  for (i = 0; i < N_STAGES; i++)
+    {
+      char *name = g_strdup_printf ("style_encoder.model.%d.conv", i);
+      char *norm = g_strdup_printf ("style_encoder.model.%d.norm", i);
+      HzConv *conv = &net->style[i];
+
+      conv_init (conv, weights, name, i ? stage_channels (i - 1) : 3, stage_channels (i),
+                 i ? 3 : 7, HZ_ACT_RELU);
+      conv->pad_mode = HZ_PAD_REFLECT;
+      conv->stride = i ? 2 : 1;
+      bn_fold (conv, weights, norm, bn);
+      bn += 2 * conv->cout;
+      g_free (name);
+      g_free (norm);
+    }
+  se_init (&net->style_se, weights, "style_encoder.se");
+
+  for (i = 0; i < N_STAGES; i++)
+    {
+      int c = stage_channels (i), j;
+
+      for (j = 0; j < 2; j++)
+        {
+          char *name = g_strdup_printf ("conv%d_%d", i + 1, j + 1);
+          char *norm = g_strdup_printf ("bn%d_%d", i + 1, j + 1);
+
+          conv_init (&net->enc[i][j], weights, name, j ? c : (i ? c / 2 : 3), c, 3, HZ_ACT_LEAKY);
+          bn_fold (&net->enc[i][j], weights, norm, bn);
+          bn += 2 * c;
+          g_free (name);
+          g_free (norm);
+        }
+    }
+  se_init (&net->se_1, weights, "se_1");
+
+  conv_init (&net->content_style, weights, "content_style_conv",
+             2 * STYLE_DIM, STYLE_DIM, 3, HZ_ACT_NONE);
+
+  for (i = 0; i < N_STAGES - 1; i++)
+    {
+      int c = stage_channels (N_STAGES - 2 - i), j;   /* 256, 128, 64, 32 */
+      char *name = g_strdup_printf ("deconv%d", i + 5);
+
+      conv_init (&net->deconv[i], weights, name, 2 * c, c, 3, HZ_ACT_NONE);
+      net->deconv[i].upsample = TRUE;
+      g_free (name);
+      for (j = 0; j < 2; j++)
+        {
+          gboolean last = i == N_STAGES - 2 && j == 1;
+          char *cname = g_strdup_printf ("conv%d_%d", i + 6, j + 1);
+          char *norm = g_strdup_printf ("bn%d_%d", i + 6, j + 1);
+
+          conv_init (&net->dec[i][j], weights, cname, j ? c : 2 * c, c, 3, HZ_ACT_LEAKY);
+          if (!last)   /* stage 9 has no bn9_2 */
+            {
+              bn_fold (&net->dec[i][j], weights, norm, bn);
+              bn += 2 * c;
+            }
+          g_free (cname);
+          g_free (norm);
+        }
+    }
+
+  conv_init (&net->conv10, weights, "conv10", stage_channels (0), 3, 1, HZ_ACT_NONE);
+  g_assert (bn == net->bn + bn_floats ());
+  return net;
+}
+
+void
+hz_net_free (HzNet *net)
+{
+  if (!net)
+    return;
+  g_free (net->bn);
+  g_free (net);
+}
+
+HzNetBuffers *
+hz_net_buffers_new (void)
+{
+  return g_new0 (HzNetBuffers, 1);
+}
+
+void
+hz_net_buffers_free (HzNetBuffers *buffers)
+{
+  if (!buffers)
+    return;
+  g_free (buffers->data);
+  g_free (buffers);
+}
+
+/* ---- sizes ------------------------------------------------------------------ */
+
+typedef void (*ConvVisit) (const HzConv *conv, int h, int w, gpointer data);
+
+/* Every convolution of a forward pass with its input size, in order. */
+static void
+walk_convs (const HzNet *net,
+            int          hp,
+            int          wp,
+            int          hr,
+            int          wr,
+            ConvVisit    visit,
+            gpointer     data)
+{
+  int h = hr, w = wr, i;
+
+  for (i = 0; i < N_STAGES; i++)
+    {
+      visit (&net->style[i], h, w, data);
+      h = hz_conv_out_size (&net->style[i], h);
+      w = hz_conv_out_size (&net->style[i], w);
+    }
+  h = hp;
+  w = wp;
+  for (i = 0; i < N_STAGES; i++)
+    {
+      if (i)
+        h /= 2, w /= 2;
+      visit (&net->enc[i][0], h, w, data);
+      visit (&net->enc[i][1], h, w, data);
+    }
+  visit (&net->content_style, h, w, data);
+  for (i = 0; i < N_STAGES - 1; i++)
+    {
+      visit (&net->deconv[i], h, w, data);
+      h *= 2;
+      w *= 2;
+      visit (&net->dec[i][0], h, w, data);
+      visit (&net->dec[i][1], h, w, data);
+    }
+  visit (&net->conv10, h, w, data);
+}
+
+typedef struct
+{
+  int     n_threads;
+  gsize   scratch;   /* floats of conv scratch */
+  gsize   work;      /* floats of the largest conv output */
+  double  macs;
+} Sizes;
+
+static double
+conv_macs (const HzConv *conv,
+           int           h,
+           int           w)
+{
+  return (double) conv->cout * conv->cin * conv->k * conv->k
+         * hz_conv_out_size (conv, h) * hz_conv_out_size (conv, w);
+}
+
+static void
+measure_conv (const HzConv *conv,
+              int           h,
+              int           w,
+              gpointer      data)
+{
+  Sizes *s = data;
+  gsize out = (gsize) conv->cout * hz_conv_out_size (conv, h) * hz_conv_out_size (conv, w);
+
+  s->scratch = MAX (s->scratch, hz_conv_scratch_size (conv, h, w, s->n_threads));
+  s->work = MAX (s->work, out);
+  s->macs += conv_macs (conv, h, w);
+}
+
+/* Offsets are kept 64-byte aligned. */
+static gsize
+take (gsize *top,
+      gsize  floats)
+{
+  gsize at = *top;
+
+  *top += (floats + 15) & ~(gsize) 15;
+  return at;
+}
+
+/* ---- forward ------------------------------------------------------------------ */
+
+typedef struct
+{
+  const HzOptions *options;
+  HzNetTap         tap;
+  gpointer         tap_data;
+  int              n_threads;
+  float           *scratch;
+  double           macs_total;
+  double           macs_done;
+} Run;
+
+/* After each layer: tap, progress, cancellation. FALSE to stop. */
+static gboolean
+step (Run         *run,
+      const char  *layer,
+      const float *data,
+      int          c,
+      int          h,
+      int          w,
+      double       macs,
+      GError     **error)
+{
+  const HzOptions *o = run->options;
+
+  if (run->tap)
+    run->tap (layer, data, c, h, w, run->tap_data);
+  run->macs_done += macs;
+  if (o && ((o->progress && !o->progress (MIN (run->macs_done / run->macs_total, 1.0),
+                                            o->progress_data))
+            || (o->cancellable && g_cancellable_is_cancelled (o->cancellable))))
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_CANCELLED, "Cancelled");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Runs one convolution and steps past it. */
+static gboolean
+run_conv (Run          *run,
+          const HzConv *conv,
+          const char   *layer,
+          const float  *in,
+          int          *h,
+          int          *w,
+          float        *out,
+          GError      **error)
+{
+  int ho = hz_conv_out_size (conv, *h), wo = hz_conv_out_size (conv, *w);
+  double macs = conv_macs (conv, *h, *w);
+
+  hz_conv2d (conv, in, *h, *w, out, run->scratch, run->n_threads);
+  *h = ho;
+  *w = wo;
+  return step (run, layer, out, conv->cout, ho, wo, macs, error);
+}
+
+/* The reference's 512-vector of style: the style encoder, its SE, then the
+ * global average, taken as gate times the mean the SE has already made
+ * (the average of a gated channel is its gate times its average). */
+static gboolean
+style_vector (const HzNet *net,
+              Run         *run,
+              const float *ref,
+              int          h,
+              int          w,
+              float       *work[2],
+              float       *style,
+              GError     **error)
+{
+  const float *x = ref;
+  float mean[STYLE_DIM];
+  int i;
+
+  for (i = 0; i < N_STAGES; i++)
+    {
+      char name[32];
+
+      g_snprintf (name, sizeof name, "style_encoder.model.%d", i);
+      if (!run_conv (run, &net->style[i], name, x, &h, &w, work[i % 2], error))
+        return FALSE;
+      x = work[i % 2];
+    }
+  hz_channel_mean (x, STYLE_DIM, (gsize) h * w, mean);
+  hz_se_gates (mean, STYLE_DIM, net->style_se.fc0_w, net->style_se.fc0_b,
+               net->style_se.fc2_w, net->style_se.fc2_b, style);
+  for (i = 0; i < STYLE_DIM; i++)
+    style[i] *= mean[i];
+  return step (run, "style", style, STYLE_DIM, 1, 1, 0.0, error);
+}
+
+static void
+apply_se (const HzSE *se,
+          float      *x,
+          gsize       n,
+          int         n_threads)
+{
+  float mean[STYLE_DIM], gates[STYLE_DIM];
+
+  hz_channel_mean (x, STYLE_DIM, n, mean);
+  hz_se_gates (mean, STYLE_DIM, se->fc0_w, se->fc0_b, se->fc2_w, se->fc2_b, gates);
+  hz_scale_channels (x, STYLE_DIM, n, gates, n_threads);
+}
+
+gboolean
+hz_net_forward (const HzNet      *net,
+                HzNetBuffers     *buffers,
+                const float      *content,
+                int               h,
+                int               w,
+                const float      *ref,
+                int               hr,
+                int               wr,
+                float            *out,
+                const HzOptions  *options,
+                HzNetTap          tap,
+                gpointer          tap_data,
+                GError          **error)
+{
+  int pw = (DIVIDE - w % DIVIDE) % DIVIDE, ph = (DIVIDE - h % DIVIDE) % DIVIDE;
+  int left = pw / 2, top = ph / 2;
+  int hp = h + ph, wp = w + pw, hs, ws, i, c;
+  gsize top_floats = 0, at_pad, at_cat[N_STAGES], at_work[2], at_style, at_scratch;
+  float *base, *work[2], *cat[N_STAGES], *style, *x;
+  Sizes sizes = { 0 };
+  Run run = { 0 };
+
+  if (h < 1 || w < 1 || hr < 1 || wr < 1
+      || h > MAX_SIDE || w > MAX_SIDE || hr > MAX_SIDE || wr > MAX_SIDE)
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                   "Network input of %d x %d with a reference of %d x %d: sides must be 1 to %d",
+                   w, h, wr, hr, MAX_SIDE);
+      return FALSE;
+    }
+
+  sizes.n_threads = run.n_threads =
+    options && options->n_threads > 0 ? options->n_threads : hz_default_threads ();
+  walk_convs (net, hp, wp, hr, wr, measure_conv, &sizes);
+
+  /* cat[i]: decoder input of stage i, the skip in its second half; cat[4]:
+   * the fusion input, the SE'd content then the tiled style vector. */
+  at_pad = take (&top_floats, 3 * (gsize) hp * wp);
+  for (i = 0; i < N_STAGES; i++)
+    at_cat[i] = take (&top_floats, 2 * (gsize) stage_channels (i) * (hp >> i) * (wp >> i));
+  at_work[0] = take (&top_floats, sizes.work);
+  at_work[1] = take (&top_floats, sizes.work);
+  at_style = take (&top_floats, STYLE_DIM);
+  at_scratch = take (&top_floats, sizes.scratch);
+  if (top_floats > buffers->size)
+    {
+      g_free (buffers->data);
+      buffers->size = 0;
+      buffers->data = g_try_malloc (top_floats * sizeof (float));
+      if (!buffers->data)
+        {
+          g_set_error (error, HZ_ERROR, HZ_ERROR_MEMORY,
+                       "Out of memory for the network's buffers (%" G_GSIZE_FORMAT " MiB)",
+                       top_floats * sizeof (float) >> 20);
+          return FALSE;
+        }
+      buffers->size = top_floats;
+    }
+  base = buffers->data;
+  for (i = 0; i < N_STAGES; i++)
+    cat[i] = base + at_cat[i];
+  work[0] = base + at_work[0];
+  work[1] = base + at_work[1];
+  style = base + at_style;
+
+  run.options = options;
+  run.tap = tap;
+  run.tap_data = tap_data;
+  run.scratch = base + at_scratch;
+  run.macs_total = sizes.macs;
+
+  if (!style_vector (net, &run, ref, hr, wr, work, style, error))
+    return FALSE;
+
+  /* Encoder: stage i's output goes to the second half of cat[i]. */
+  x = base + at_pad;
+  hz_pad_reflect (content, 3, h, w, top, ph - top, left, pw - left, x);
+  hs = hp;
+  ws = wp;
+  for (i = 0; i < N_STAGES; i++)
+    {
+      int ch = stage_channels (i);
+      float *skip = cat[i] + (i < N_STAGES - 1 ? (gsize) ch * hs * ws : 0);
+      char name[16];
+
+      if (i)
+        {
+          hz_maxpool2 (x, ch / 2, hs * 2, ws * 2, work[0], run.n_threads);
+          x = work[0];
+        }
+      g_snprintf (name, sizeof name, "bn%d_1", i + 1);
+      if (!run_conv (&run, &net->enc[i][0], name, x, &hs, &ws, work[1], error))
+        return FALSE;
+      g_snprintf (name, sizeof name, "bn%d_2", i + 1);
+      if (!run_conv (&run, &net->enc[i][1], name, work[1], &hs, &ws, skip, error))
+        return FALSE;
+      x = skip;
+      if (i < N_STAGES - 1)
+        hs /= 2, ws /= 2;
+    }
+
+  /* Fusion: SE'd content and the style vector tiled, through content_style_conv. */
+  x = cat[N_STAGES - 1];
+  apply_se (&net->se_1, x, (gsize) hs * ws, run.n_threads);
+  if (!step (&run, "se_1", x, STYLE_DIM, hs, ws, 0.0, error))
+    return FALSE;
+  for (c = 0; c < STYLE_DIM; c++)
+    {
+      float *plane = x + (gsize) (STYLE_DIM + c) * hs * ws;
+      gsize j;
+
+      for (j = 0; j < (gsize) hs * ws; j++)
+        plane[j] = style[c];
+    }
+  if (!run_conv (&run, &net->content_style, "content_style_conv", x, &hs, &ws, work[0], error))
+    return FALSE;
+
+  /* Decoder: upsample + deconv into the first half of cat[stage], then the block. */
+  for (i = 0; i < N_STAGES - 1; i++)
+    {
+      int stage = N_STAGES - 2 - i, n = i + 6;
+      char name[16];
+
+      g_snprintf (name, sizeof name, "deconv%d", i + 5);
+      if (!run_conv (&run, &net->deconv[i], name, work[0], &hs, &ws, cat[stage], error))
+        return FALSE;
+      g_snprintf (name, sizeof name, "bn%d_1", n);
+      if (!run_conv (&run, &net->dec[i][0], name, cat[stage], &hs, &ws, work[1], error))
+        return FALSE;
+      if (n == 9)
+        g_snprintf (name, sizeof name, "conv%d_2", n);
+      else
+        g_snprintf (name, sizeof name, "bn%d_2", n);
+      if (!run_conv (&run, &net->dec[i][1], name, work[1], &hs, &ws, work[0], error))
+        return FALSE;
+    }
+  if (!run_conv (&run, &net->conv10, "conv10", work[0], &hs, &ws, work[1], error))
+    return FALSE;
+
+  /* Crop the padding back off. */
+  for (c = 0; c < 3; c++)
+    for (i = 0; i < h; i++)
+      memcpy (out + ((gsize) c * h + i) * w,
+              work[1] + ((gsize) c * hp + top + i) * wp + left,
+              sizeof (float) * w);
+  return step (&run, "output", out, 3, h, w, 0.0, error);
+}

@@ -1,0 +1,435 @@
+#include "hz-ops.h"
+
+#include <math.h>
+#include <string.h>
+#include <omp.h>
+
+#include "hz-blis.h"
+
+/* Floats of im2col columns made at a time: bounds the scratch memory (4 MiB)
+ * while leaving hz_sgemm thousands of columns per call. */
+#define COL_BUDGET (1 << 20)
+
+static int
+resolve_threads (int n_threads)
+{
+  return n_threads > 0 ? n_threads : hz_default_threads ();
+}
+
+int
+hz_conv_out_size (const HzConv *conv,
+                  int           n)
+{
+  if (conv->upsample)
+    n *= 2;
+  return (n + 2 * conv->pad - conv->k) / conv->stride + 1;
+}
+
+static gboolean
+conv_is_pointwise (const HzConv *conv)
+{
+  return conv->k == 1 && conv->stride == 1 && conv->pad == 0 && !conv->upsample;
+}
+
+/* Output rows whose columns are made at once. */
+static int
+chunk_rows (const HzConv *conv,
+            int           ho,
+            int           wo)
+{
+  gsize per_row = (gsize) conv->cin * conv->k * conv->k * wo;
+  gsize rows = COL_BUDGET / per_row;
+
+  return (int) CLAMP (rows, 1, (gsize) ho);
+}
+
+/* One thread's row buffer: a padded input row, and for upsampling the
+ * vertically interpolated source row. */
+static gsize
+row_buffer_size (const HzConv *conv,
+                 int           w)
+{
+  int win = conv->upsample ? 2 * w : w;
+
+  return (gsize) win + 2 * conv->pad + (conv->upsample ? w : 0);
+}
+
+gsize
+hz_conv_scratch_size (const HzConv *conv,
+                      int           h,
+                      int           w,
+                      int           n_threads)
+{
+  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
+
+  if (conv_is_pointwise (conv))
+    return 0;
+  return (gsize) conv->cin * conv->k * conv->k * chunk_rows (conv, ho, wo) * wo
+         + (gsize) resolve_threads (n_threads) * row_buffer_size (conv, w);
+}
+
+/* PyTorch's source index and weights for output o of a x2 linear
+ * upsampling of n samples (align_corners=False, scale 1/2). */
+static void
+upsample_source (int    o,
+                 int    n,
+                 int   *i0,
+                 int   *i1,
+                 float *l0,
+                 float *l1)
+{
+  float real = 0.5f * (o + 0.5f) - 0.5f;
+  float src = real < 0.0f ? 0.0f : real;
+  int i = MIN ((int) src, n - 1);
+
+  *i0 = i;
+  *i1 = i + (i < n - 1 ? 1 : 0);
+  *l1 = MIN (src - i, 1.0f);
+  *l0 = 1.0f - *l1;
+}
+
+/* Row y of channel plane x (h x w) upsampled x2 in both directions into
+ * dst (2w floats); tmp holds w floats. The weights are upsample_source's
+ * for every column: 1 and 0 at the left edge, then 1/4 and 3/4 pairs, and
+ * the right edge's second sample clamped to the last one. */
+static void
+upsample_row (const float *x,
+              int          h,
+              int          w,
+              int          y,
+              float       *tmp,
+              float       *dst)
+{
+  int y0, y1, j;
+  float a0, a1;
+  const float *r0, *r1;
+
+  upsample_source (y, h, &y0, &y1, &a0, &a1);
+  r0 = x + (gsize) y0 * w;
+  r1 = x + (gsize) y1 * w;
+  for (j = 0; j < w; j++)
+    tmp[j] = a0 * r0[j] + a1 * r1[j];
+
+  dst[0] = tmp[0];
+  for (j = 1; j < w; j++)
+    dst[2 * j] = 0.25f * tmp[j - 1] + 0.75f * tmp[j];
+  for (j = 0; j < w - 1; j++)
+    dst[2 * j + 1] = 0.75f * tmp[j] + 0.25f * tmp[j + 1];
+  dst[2 * w - 1] = 0.75f * tmp[w - 1] + 0.25f * tmp[w - 1];
+}
+
+/* Padded row py (padding included) of channel plane x into prow. */
+static void
+padded_row (const HzConv *conv,
+            const float  *x,
+            int           h,
+            int           w,
+            int           py,
+            float        *prow,
+            float        *tmp)
+{
+  int pad = conv->pad;
+  int hin = conv->upsample ? 2 * h : h, win = conv->upsample ? 2 * w : w;
+  int y = py - pad, j;
+
+  if (y < 0 || y >= hin)
+    {
+      if (conv->pad_mode == HZ_PAD_ZERO)
+        {
+          memset (prow, 0, sizeof (float) * (win + 2 * pad));
+          return;
+        }
+      y = hz_reflect_index (y, hin);
+    }
+  if (conv->upsample)
+    upsample_row (x, h, w, y, tmp, prow + pad);
+  else
+    memcpy (prow + pad, x + (gsize) y * w, sizeof (float) * w);
+
+  for (j = 0; j < pad; j++)
+    {
+      gboolean zero = conv->pad_mode == HZ_PAD_ZERO;
+
+      prow[pad - 1 - j] = zero ? 0.0f : prow[pad + hz_reflect_index (-1 - j, win)];
+      prow[pad + win + j] = zero ? 0.0f : prow[pad + hz_reflect_index (win + j, win)];
+    }
+}
+
+/* Columns for output rows [oy0, oy1): row (c, ky, kx) of col holds the
+ * input under tap (ky, kx) of channel c for every output position. Each
+ * padded input row is made once and copied to every tap that reads it. */
+static void
+im2col (const HzConv *conv,
+        const float  *in,
+        int           h,
+        int           w,
+        int           oy0,
+        int           oy1,
+        int           wo,
+        float        *col,
+        float        *rows,
+        int           n_threads)
+{
+  int k = conv->k, s = conv->stride;
+  gsize n = (gsize) (oy1 - oy0) * wo;
+  gsize row_size = row_buffer_size (conv, w);
+  int c;
+
+#pragma omp parallel for num_threads (n_threads) schedule (static)
+  for (c = 0; c < conv->cin; c++)
+    {
+      float *prow = rows + row_size * omp_get_thread_num ();
+      float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
+      const float *x = in + (gsize) c * h * w;
+      int py;
+
+      for (py = oy0 * s; py <= (oy1 - 1) * s + k - 1; py++)
+        {
+          int ky;
+
+          padded_row (conv, x, h, w, py, prow, tmp);
+          for (ky = 0; ky < k; ky++)
+            {
+              int t = py - ky, oy, kx;
+
+              if (t < oy0 * s || t % s != 0 || t / s >= oy1)
+                continue;
+              oy = t / s;
+              for (kx = 0; kx < k; kx++)
+                {
+                  float *dst = col + ((gsize) (c * k + ky) * k + kx) * n
+                               + (gsize) (oy - oy0) * wo;
+                  int ox;
+
+                  if (s == 1)
+                    memcpy (dst, prow + kx, sizeof (float) * wo);
+                  else
+                    for (ox = 0; ox < wo; ox++)
+                      dst[ox] = prow[ox * s + kx];
+                }
+            }
+        }
+    }
+}
+
+/* bias, activation, then scale and shift, on n outputs of every channel. */
+static void
+epilogue (const HzConv *conv,
+          float        *out,
+          gsize         ld,
+          gsize         n,
+          int           n_threads)
+{
+  int o;
+
+#pragma omp parallel for num_threads (n_threads) schedule (static)
+  for (o = 0; o < conv->cout; o++)
+    {
+      float *p = out + ld * o;
+      float b = conv->bias ? conv->bias[o] : 0.0f;
+      float sc = conv->scale ? conv->scale[o] : 1.0f;
+      float sh = conv->scale ? conv->shift[o] : 0.0f;
+      gsize i;
+
+      switch (conv->act)
+        {
+        case HZ_ACT_NONE:
+          for (i = 0; i < n; i++)
+            p[i] = (p[i] + b) * sc + sh;
+          break;
+        case HZ_ACT_RELU:
+          for (i = 0; i < n; i++)
+            {
+              float v = p[i] + b;
+              p[i] = (v > 0.0f ? v : 0.0f) * sc + sh;
+            }
+          break;
+        case HZ_ACT_LEAKY:
+          for (i = 0; i < n; i++)
+            {
+              float v = p[i] + b;
+              p[i] = (v > 0.0f ? v : 0.2f * v) * sc + sh;
+            }
+          break;
+        }
+    }
+}
+
+void
+hz_conv2d (const HzConv *conv,
+           const float  *in,
+           int           h,
+           int           w,
+           float        *out,
+           float        *scratch,
+           int           n_threads)
+{
+  int nt = resolve_threads (n_threads);
+  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
+  int kk = conv->cin * conv->k * conv->k;
+  gsize plane = (gsize) ho * wo;
+  int rows, oy0;
+
+  if (conv_is_pointwise (conv))
+    {
+      hz_sgemm (conv->cout, (int) plane, conv->cin, conv->weight, conv->cin,
+                in, (int) plane, out, (int) plane, FALSE, nt);
+      epilogue (conv, out, plane, plane, nt);
+      return;
+    }
+
+  rows = chunk_rows (conv, ho, wo);
+  for (oy0 = 0; oy0 < ho; oy0 += rows)
+    {
+      int oy1 = MIN (ho, oy0 + rows);
+      gsize n = (gsize) (oy1 - oy0) * wo;
+      float *col = scratch;
+
+      im2col (conv, in, h, w, oy0, oy1, wo, col, col + (gsize) kk * n, nt);
+      hz_sgemm (conv->cout, (int) n, kk, conv->weight, kk, col, (int) n,
+                out + (gsize) oy0 * wo, (int) plane, FALSE, nt);
+      epilogue (conv, out + (gsize) oy0 * wo, plane, n, nt);
+    }
+}
+
+void
+hz_maxpool2 (const float *in,
+             int          c,
+             int          h,
+             int          w,
+             float       *out,
+             int          n_threads)
+{
+  int ho = h / 2, wo = w / 2, ch;
+
+#pragma omp parallel for num_threads (resolve_threads (n_threads)) schedule (static)
+  for (ch = 0; ch < c; ch++)
+    {
+      int y, x;
+
+      for (y = 0; y < ho; y++)
+        {
+          const float *r0 = in + ((gsize) ch * h + 2 * y) * w;
+          const float *r1 = r0 + w;
+          float *o = out + ((gsize) ch * ho + y) * wo;
+
+          for (x = 0; x < wo; x++)
+            {
+              float a = MAX (r0[2 * x], r0[2 * x + 1]);
+              float b = MAX (r1[2 * x], r1[2 * x + 1]);
+
+              o[x] = MAX (a, b);
+            }
+        }
+    }
+}
+
+void
+hz_channel_mean (const float *in,
+                 int          c,
+                 gsize        n,
+                 float       *mean)
+{
+  int ch;
+
+  for (ch = 0; ch < c; ch++)
+    {
+      const float *p = in + n * ch;
+      double sum = 0.0;
+      gsize i;
+
+      for (i = 0; i < n; i++)
+        sum += p[i];
+      mean[ch] = (float) (sum / (double) n);
+    }
+}
+
+/* y (n_out) = W (n_out x n_in) x + b */
+static void
+linear (const float *wt,
+        const float *b,
+        const float *x,
+        int          n_in,
+        int          n_out,
+        float       *y)
+{
+  int o, i;
+
+  for (o = 0; o < n_out; o++)
+    {
+      const float *row = wt + (gsize) o * n_in;
+      double sum = b[o];
+
+      for (i = 0; i < n_in; i++)
+        sum += (double) row[i] * x[i];
+      y[o] = (float) sum;
+    }
+}
+
+void
+hz_se_gates (const float *mean,
+             int          c,
+             const float *fc0_w,
+             const float *fc0_b,
+             const float *fc2_w,
+             const float *fc2_b,
+             float       *gates)
+{
+  int r = c / 4, i;
+  float *hidden = g_newa (float, r);
+
+  linear (fc0_w, fc0_b, mean, c, r, hidden);
+  for (i = 0; i < r; i++)
+    hidden[i] = MAX (hidden[i], 0.0f);
+  linear (fc2_w, fc2_b, hidden, r, c, gates);
+  for (i = 0; i < c; i++)   /* hard sigmoid: relu6 (x + 3) / 6 */
+    gates[i] = CLAMP (gates[i] + 3.0f, 0.0f, 6.0f) / 6.0f;
+}
+
+void
+hz_scale_channels (float       *x,
+                   int          c,
+                   gsize        n,
+                   const float *gates,
+                   int          n_threads)
+{
+  int ch;
+
+#pragma omp parallel for num_threads (resolve_threads (n_threads)) schedule (static)
+  for (ch = 0; ch < c; ch++)
+    {
+      float *p = x + n * ch;
+      float g = gates[ch];
+      gsize i;
+
+      for (i = 0; i < n; i++)
+        p[i] *= g;
+    }
+}
+
+void
+hz_pad_reflect (const float *in,
+                int          c,
+                int          h,
+                int          w,
+                int          top,
+                int          bottom,
+                int          left,
+                int          right,
+                float       *out)
+{
+  int ho = top + h + bottom, wo = left + w + right, ch, y, x;
+
+  for (ch = 0; ch < c; ch++)
+    for (y = 0; y < ho; y++)
+      {
+        const float *src = in + ((gsize) ch * h + hz_reflect_index (y - top, h)) * w;
+        float *dst = out + ((gsize) ch * ho + y) * wo;
+
+        for (x = 0; x < left; x++)
+          dst[x] = src[hz_reflect_index (x - left, w)];
+        memcpy (dst + left, src, sizeof (float) * w);
+        for (x = left + w; x < wo; x++)
+          dst[x] = src[hz_reflect_index (x - left, w)];
+      }
+}

@@ -1,0 +1,112 @@
+/* The network's operators on planar C x H x W float32 tensors (batch 1),
+ * with PyTorch's semantics. Convolutions go through hz_sgemm. */
+#ifndef HZ_OPS_H
+#define HZ_OPS_H
+
+#include <glib.h>
+
+typedef enum
+{
+  HZ_ACT_NONE,
+  HZ_ACT_RELU,
+  HZ_ACT_LEAKY          /* LeakyReLU, slope 0.2 */
+} HzAct;
+
+typedef enum
+{
+  HZ_PAD_ZERO,
+  HZ_PAD_REFLECT        /* see hz_reflect_index */
+} HzPadMode;
+
+/* out = shift + scale * act (bias + weight * in), per output channel; an
+ * eval-mode BatchNorm after the activation is its scale and shift. */
+typedef struct
+{
+  int           cin, cout;
+  int           k, stride, pad;
+  HzPadMode     pad_mode;
+  gboolean      upsample;  /* convolve the input bilinearly upsampled x2 (align_corners=False) */
+  const float  *weight;    /* cout x cin x k x k (PyTorch's layout) */
+  const float  *bias;      /* cout, or NULL */
+  HzAct         act;
+  const float  *scale;     /* cout, or NULL: no BatchNorm */
+  const float  *shift;     /* cout, with scale */
+} HzConv;
+
+/* PyTorch's reflection (no edge repeat) of index i into [0, n), where it
+ * defines one (|i| < n, i < 2n - 1); farther out the reflection repeats with
+ * period 2(n - 1), and n = 1 repeats the single element. */
+static inline int
+hz_reflect_index (int i, int n)
+{
+  int period = 2 * (n - 1);
+
+  if (n == 1)
+    return 0;
+  i %= period;
+  if (i < 0)
+    i += period;
+  return i < n ? i : period - i;
+}
+
+/* Output size along one axis for an input of n. */
+int     hz_conv_out_size      (const HzConv *conv,
+                               int           n);
+/* Floats of scratch hz_conv2d needs for an h x w input and n_threads
+ * (bounded: the columns are made a few output rows at a time). */
+gsize   hz_conv_scratch_size  (const HzConv *conv,
+                               int           h,
+                               int           w,
+                               int           n_threads);
+/* in: cin x h x w; out: cout x ho x wo (must not overlap in). */
+void    hz_conv2d             (const HzConv *conv,
+                               const float  *in,
+                               int           h,
+                               int           w,
+                               float        *out,
+                               float        *scratch,
+                               int           n_threads);
+
+/* 2 x 2 max pooling, stride 2 (floor): c x h x w to c x h/2 x w/2. */
+void    hz_maxpool2           (const float  *in,
+                               int           c,
+                               int           h,
+                               int           w,
+                               float        *out,
+                               int           n_threads);
+
+/* Per-channel mean: c x n to c. */
+void    hz_channel_mean       (const float  *in,
+                               int           c,
+                               gsize         n,
+                               float        *mean);
+
+/* Squeeze-and-excitation (SELayer: Linear c->c/4, ReLU, Linear c/4->c,
+ * hard sigmoid) gates from the channel means; fc0 is c/4 x c, fc2 c x c/4. */
+void    hz_se_gates           (const float  *mean,
+                               int           c,
+                               const float  *fc0_w,
+                               const float  *fc0_b,
+                               const float  *fc2_w,
+                               const float  *fc2_b,
+                               float        *gates);
+/* In place: x (c x n) times its channel's gate. */
+void    hz_scale_channels     (float        *x,
+                               int           c,
+                               gsize         n,
+                               const float  *gates,
+                               int           n_threads);
+
+/* Reflection padding (hz_reflect_index): c x h x w to
+ * c x (top + h + bottom) x (left + w + right). */
+void    hz_pad_reflect        (const float  *in,
+                               int           c,
+                               int           h,
+                               int           w,
+                               int           top,
+                               int           bottom,
+                               int           left,
+                               int           right,
+                               float        *out);
+
+#endif

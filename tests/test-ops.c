@@ -1,0 +1,479 @@
+/* The network's operators (engine/hz-ops.c) against naive loops written
+ * from PyTorch's definitions, on generated data (tests/testgen.c). */
+#include <math.h>
+#include <string.h>
+
+#include "hz-ops.h"
+#include "testgen.h"
+
+/* float32 sums over up to a few thousand terms against double ones */
+#define NMSE_TOL 1e-10
+#define MAX_ERR_TOL 1e-5   /* on outputs of order 1 */
+#define GUARD    64
+#define SENTINEL 1234.5f
+
+static void
+check (const char  *what,
+       const float *got,
+       const float *want,
+       gsize        n,
+       double       tol)
+{
+  double nmse = testgen_nmse (got, want, n);
+  double max_err = testgen_max_abs_diff (got, want, n);
+
+  g_test_message ("%s: NMSE %.3g, max abs error %.3g (%" G_GSIZE_FORMAT " values)",
+                  what, nmse, max_err, n);
+  g_assert_cmpfloat (nmse, <=, tol);
+  g_assert_cmpfloat (max_err, <=, MAX_ERR_TOL);
+}
+
+/* Generated floats followed by GUARD sentinels. */
+static float *
+guarded (const char *name,
+         gsize       n)
+{
+  float *p = g_new (float, n + GUARD);
+  int i;
+
+  testgen_uniform (name, n, p);
+  for (i = 0; i < GUARD; i++)
+    p[n + i] = SENTINEL;
+  return p;
+}
+
+static void
+assert_guard (const float *p,
+              gsize        n)
+{
+  int i;
+
+  for (i = 0; i < GUARD; i++)
+    g_assert_cmpfloat (p[n + i], ==, SENTINEL);
+}
+
+/* Reflection by bouncing off the edges until inside: PyTorch's reflection
+ * where it is defined, and its natural continuation farther out. */
+static int
+bounce (int i,
+        int n)
+{
+  if (n == 1)
+    return 0;
+  while (i < 0 || i >= n)
+    i = i < 0 ? -i : 2 * (n - 1) - i;
+  return i;
+}
+
+/* ---- naive references --------------------------------------------------- */
+
+static void
+naive_conv (const HzConv *cv,
+            const float  *in,
+            int           h,
+            int           w,
+            float        *out)
+{
+  int k = cv->k, s = cv->stride, p = cv->pad;
+  int ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1;
+  int o, oy, ox, c, ky, kx;
+
+  for (o = 0; o < cv->cout; o++)
+    for (oy = 0; oy < ho; oy++)
+      for (ox = 0; ox < wo; ox++)
+        {
+          double sum = cv->bias ? cv->bias[o] : 0.0;
+          float v;
+
+          for (c = 0; c < cv->cin; c++)
+            for (ky = 0; ky < k; ky++)
+              for (kx = 0; kx < k; kx++)
+                {
+                  int y = oy * s + ky - p, x = ox * s + kx - p;
+
+                  if (y < 0 || y >= h || x < 0 || x >= w)
+                    {
+                      if (cv->pad_mode == HZ_PAD_ZERO)
+                        continue;
+                      y = bounce (y, h);
+                      x = bounce (x, w);
+                    }
+                  sum += (double) cv->weight[((o * cv->cin + c) * k + ky) * k + kx]
+                         * in[((gsize) c * h + y) * w + x];
+                }
+          v = (float) sum;
+          if (cv->act == HZ_ACT_RELU)
+            v = v > 0 ? v : 0;
+          else if (cv->act == HZ_ACT_LEAKY)
+            v = v > 0 ? v : 0.2f * v;
+          if (cv->scale)
+            v = v * cv->scale[o] + cv->shift[o];
+          out[((gsize) o * ho + oy) * wo + ox] = v;
+        }
+}
+
+/* PyTorch's upsample_bilinear2d source index for scale factor 2,
+ * align_corners=False: src = (dst + 0.5) / 2 - 0.5, clamped at 0; the
+ * second sample clamped to the last. */
+static void
+naive_source (int    o,
+              int    n,
+              int   *i0,
+              int   *i1,
+              float *l1)
+{
+  float src = (o + 0.5f) / 2.0f - 0.5f;
+
+  if (src < 0)
+    src = 0;
+  *i0 = (int) floorf (src);
+  *i1 = MIN (*i0 + 1, n - 1);
+  *l1 = src - *i0;
+}
+
+static void
+naive_upsample (const float *in,
+                int          c,
+                int          h,
+                int          w,
+                float       *out)
+{
+  int ch, y, x;
+
+  for (ch = 0; ch < c; ch++)
+    for (y = 0; y < 2 * h; y++)
+      for (x = 0; x < 2 * w; x++)
+        {
+          const float *p = in + (gsize) ch * h * w;
+          int y0, y1, x0, x1;
+          float ly, lx;
+
+          naive_source (y, h, &y0, &y1, &ly);
+          naive_source (x, w, &x0, &x1, &lx);
+          out[((gsize) ch * 2 * h + y) * 2 * w + x] =
+            (1 - ly) * ((1 - lx) * p[y0 * w + x0] + lx * p[y0 * w + x1])
+            + ly * ((1 - lx) * p[y1 * w + x0] + lx * p[y1 * w + x1]);
+        }
+}
+
+/* ---- convolution ---------------------------------------------------------- */
+
+typedef struct
+{
+  const char *name;
+  int         cin, cout, k, stride, pad;
+  HzPadMode   pad_mode;
+  gboolean    upsample;
+  HzAct       act;
+  gboolean    bn;
+  int         h, w;
+} ConvCase;
+
+static const ConvCase conv_cases[] =
+{
+  /* name                    cin cout k  s  p  pad             up     act           bn     h   w */
+  { "3x3 zero s1 leaky+bn",   5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17 },
+  { "3x3 zero s2",            4,  6,  3, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 10, 7 },
+  { "3x3 reflect s2 relu+bn", 6,  9,  3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  9, 12 },
+  { "7x7 reflect s1 relu+bn", 3,  8,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  11, 10 },
+  { "1x1 pointwise",          32, 3,  1, 1, 0, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 6, 9 },
+  { "1x1 s2 zero pad",        4,  5,  1, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, FALSE, 5, 6 },
+  /* several chunks of columns (more than 2^20 floats in all) */
+  { "3x3 chunked leaky+bn",   64, 16, 3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  40, 128 },
+  /* reflection beyond PyTorch's range (pad >= size) */
+  { "7x7 reflect on 1x1",     3,  4,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 1 },
+  { "7x7 reflect on 3x2",     3,  4,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  FALSE, 3, 2 },
+  { "3x3 reflect s2 on 1x2",  5,  6,  3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 2 },
+  /* bilinear x2 upsampling fused into the columns */
+  { "upsample 3x3 zero",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5 },
+  { "upsample 3x3 on 1x1",    3,  2,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 1, 1 },
+  { "upsample 3x3 chunked",   96, 8,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_LEAKY, TRUE,  20, 64 },
+};
+
+static void
+test_conv (gconstpointer data)
+{
+  const ConvCase *tc = data;
+  HzConv cv = { 0 };
+  gsize nw = (gsize) tc->cout * tc->cin * tc->k * tc->k;
+  float *weight = g_new (float, nw), *bias = g_new (float, tc->cout);
+  float *scale = g_new (float, tc->cout), *shift = g_new (float, tc->cout);
+  int hin = tc->upsample ? 2 * tc->h : tc->h, win = tc->upsample ? 2 * tc->w : tc->w;
+  gsize n_in = (gsize) tc->cin * tc->h * tc->w;
+  float *in = guarded ("ops.conv.in", n_in), *up = NULL, *want;
+  int ho, wo, nt, i;
+  gsize n_out;
+
+  testgen_uniform ("ops.conv.weight", nw, weight);
+  testgen_uniform ("ops.conv.bias", tc->cout, bias);
+  testgen_uniform ("ops.conv.scale", tc->cout, scale);
+  testgen_uniform ("ops.conv.shift", tc->cout, shift);
+  for (i = 0; i < (int) nw; i++)   /* outputs of order 1, as in the network */
+    weight[i] *= sqrtf (3.0f / (tc->cin * tc->k * tc->k));
+  for (i = 0; i < tc->cout; i++)
+    scale[i] += 1.5f;
+
+  cv.cin = tc->cin;
+  cv.cout = tc->cout;
+  cv.k = tc->k;
+  cv.stride = tc->stride;
+  cv.pad = tc->pad;
+  cv.pad_mode = tc->pad_mode;
+  cv.weight = weight;
+  cv.bias = bias;
+  cv.act = tc->act;
+  cv.scale = tc->bn ? scale : NULL;
+  cv.shift = tc->bn ? shift : NULL;
+
+  ho = (hin + 2 * tc->pad - tc->k) / tc->stride + 1;
+  wo = (win + 2 * tc->pad - tc->k) / tc->stride + 1;
+  n_out = (gsize) tc->cout * ho * wo;
+  want = g_new (float, n_out);
+  if (tc->upsample)
+    {
+      up = g_new (float, (gsize) tc->cin * hin * win);
+      naive_upsample (in, tc->cin, tc->h, tc->w, up);
+      naive_conv (&cv, up, hin, win, want);
+    }
+  else
+    naive_conv (&cv, in, hin, win, want);
+
+  cv.upsample = tc->upsample;
+  g_assert_cmpint (hz_conv_out_size (&cv, tc->h), ==, ho);
+  g_assert_cmpint (hz_conv_out_size (&cv, tc->w), ==, wo);
+
+  for (nt = 1; nt <= 2; nt++)
+    {
+      gsize n_scratch = hz_conv_scratch_size (&cv, tc->h, tc->w, nt);
+      float *scratch = guarded ("ops.conv.scratch", n_scratch);
+      float *out = guarded ("ops.conv.out", n_out);
+      char *what = g_strdup_printf ("%s, %d thread(s)", tc->name, nt);
+
+      hz_conv2d (&cv, in, tc->h, tc->w, out, scratch, nt);
+      check (what, out, want, n_out, NMSE_TOL);
+      assert_guard (scratch, n_scratch);
+      assert_guard (out, n_out);
+      assert_guard (in, n_in);
+      g_free (what);
+      g_free (scratch);
+      g_free (out);
+    }
+
+  g_free (weight);
+  g_free (bias);
+  g_free (scale);
+  g_free (shift);
+  g_free (in);
+  g_free (up);
+  g_free (want);
+}
+
+/* The columns are made a few rows at a time: scratch stays far below the
+ * whole im2col matrix at the network's largest layers. */
+static void
+test_conv_scratch_bounded (void)
+{
+  HzConv cv = { .cin = 64, .cout = 32, .k = 3, .stride = 1, .pad = 1 };
+  gsize full = (gsize) 64 * 9 * 1024 * 1024;
+  gsize scratch = hz_conv_scratch_size (&cv, 1024, 1024, 2);
+
+  g_test_message ("scratch at 1024 x 1024 x 64: %" G_GSIZE_FORMAT " floats (whole im2col %"
+                  G_GSIZE_FORMAT ")", scratch, full);
+  g_assert_cmpuint (scratch, <=, (1 << 20) + (gsize) 64 * 9 * 1024 + 2 * (1024 + 2));
+  cv.k = 1;
+  cv.pad = 0;
+  g_assert_cmpuint (hz_conv_scratch_size (&cv, 1024, 1024, 2), ==, 0);
+}
+
+/* ---- the rest ------------------------------------------------------------- */
+
+static void
+test_reflect_index (void)
+{
+  int n, i;
+
+  for (n = 1; n <= 6; n++)
+    for (i = -20; i <= 20; i++)
+      g_assert_cmpint (hz_reflect_index (i, n), ==, bounce (i, n));
+  /* PyTorch's own: reflect without repeating the edge */
+  g_assert_cmpint (hz_reflect_index (-1, 5), ==, 1);
+  g_assert_cmpint (hz_reflect_index (-3, 5), ==, 3);
+  g_assert_cmpint (hz_reflect_index (5, 5), ==, 3);
+  g_assert_cmpint (hz_reflect_index (7, 5), ==, 1);
+}
+
+static void
+test_pad_reflect (void)
+{
+  /* the network's content padding (up to 7 before and 8 after) on small
+   * images, some smaller than the padding */
+  static const int cases[][7] = { /* c h w top bottom left right */
+    { 3, 14, 27, 1, 1, 2, 3 }, { 3, 5, 9, 5, 6, 3, 4 }, { 2, 1, 1, 7, 8, 7, 8 }, { 1, 2, 3, 7, 7, 0, 0 },
+  };
+  guint t;
+
+  for (t = 0; t < G_N_ELEMENTS (cases); t++)
+    {
+      int c = cases[t][0], h = cases[t][1], w = cases[t][2];
+      int top = cases[t][3], left = cases[t][5];
+      int ho = top + h + cases[t][4], wo = left + w + cases[t][6], ch, y, x;
+      gsize n_out = (gsize) c * ho * wo;
+      float *in = guarded ("ops.pad.in", (gsize) c * h * w);
+      float *out = guarded ("ops.pad.out", n_out);
+      float *want = g_new (float, n_out);
+
+      for (ch = 0; ch < c; ch++)
+        for (y = 0; y < ho; y++)
+          for (x = 0; x < wo; x++)
+            want[((gsize) ch * ho + y) * wo + x] =
+              in[((gsize) ch * h + bounce (y - top, h)) * w + bounce (x - left, w)];
+      hz_pad_reflect (in, c, h, w, top, cases[t][4], left, cases[t][6], out);
+      g_assert_cmpmem (out, n_out * sizeof (float), want, n_out * sizeof (float));
+      assert_guard (out, n_out);
+      g_free (in);
+      g_free (out);
+      g_free (want);
+    }
+}
+
+static void
+test_maxpool (void)
+{
+  int c = 5, h = 10, w = 14, ch, y, x, nt;
+  gsize n_out = (gsize) c * (h / 2) * (w / 2);
+  float *in = guarded ("ops.maxpool.in", (gsize) c * h * w);
+  float *want = g_new (float, n_out);
+
+  for (ch = 0; ch < c; ch++)
+    for (y = 0; y < h / 2; y++)
+      for (x = 0; x < w / 2; x++)
+        {
+          const float *p = in + ((gsize) ch * h + 2 * y) * w + 2 * x;
+          float m = p[0];
+
+          m = p[1] > m ? p[1] : m;
+          m = p[w] > m ? p[w] : m;
+          m = p[w + 1] > m ? p[w + 1] : m;
+          want[((gsize) ch * (h / 2) + y) * (w / 2) + x] = m;
+        }
+  for (nt = 1; nt <= 2; nt++)
+    {
+      float *out = guarded ("ops.maxpool.out", n_out);
+
+      hz_maxpool2 (in, c, h, w, out, nt);
+      g_assert_cmpmem (out, n_out * sizeof (float), want, n_out * sizeof (float));
+      assert_guard (out, n_out);
+      g_free (out);
+    }
+  g_free (in);
+  g_free (want);
+}
+
+static void
+test_channel_mean (void)
+{
+  int c = 7, ch;
+  gsize n = 3001, i;
+  float *in = guarded ("ops.mean.in", c * n), got[7], want[7];
+
+  for (ch = 0; ch < c; ch++)
+    {
+      double sum = 0;
+
+      for (i = 0; i < n; i++)
+        sum += in[ch * n + i];
+      want[ch] = (float) (sum / n);
+    }
+  hz_channel_mean (in, c, n, got);
+  check ("channel mean", got, want, c, NMSE_TOL);
+  g_free (in);
+}
+
+/* SELayer: x * hsigmoid (fc2 (relu (fc0 (mean x)))), hsigmoid = relu6 (v + 3) / 6 */
+static void
+test_se (void)
+{
+  enum { C = 512, R = C / 4, N = 6 };
+  float *fc0_w = g_new (float, R * C), *fc0_b = g_new (float, R);
+  float *fc2_w = g_new (float, C * R), *fc2_b = g_new (float, C);
+  float *x = guarded ("ops.se.x", (gsize) C * N), *want = g_new (float, (gsize) C * N);
+  float mean[C], gates[C], hidden[R];
+  int i, j, saturated = 0;
+
+  testgen_uniform ("ops.se.fc0_w", R * C, fc0_w);
+  testgen_uniform ("ops.se.fc0_b", R, fc0_b);
+  testgen_uniform ("ops.se.fc2_w", C * R, fc2_w);
+  testgen_uniform ("ops.se.fc2_b", C, fc2_b);
+  /* scale like the network's so that some gates saturate and some do not */
+  for (i = 0; i < R * C; i++)
+    fc0_w[i] *= 0.3f, fc2_w[i] *= 0.6f;
+
+  for (i = 0; i < C; i++)
+    {
+      double s = 0;
+
+      for (j = 0; j < N; j++)
+        s += x[i * N + j];
+      mean[i] = (float) (s / N);
+    }
+  for (i = 0; i < R; i++)
+    {
+      double s = fc0_b[i];
+
+      for (j = 0; j < C; j++)
+        s += (double) fc0_w[i * C + j] * mean[j];
+      hidden[i] = s > 0 ? (float) s : 0.0f;
+    }
+  for (i = 0; i < C; i++)
+    {
+      double s = fc2_b[i];
+      float g;
+
+      for (j = 0; j < R; j++)
+        s += (double) fc2_w[i * R + j] * hidden[j];
+      g = fminf (fmaxf ((float) s + 3.0f, 0.0f), 6.0f) / 6.0f;
+      saturated += g == 0.0f || g == 1.0f;
+      for (j = 0; j < N; j++)
+        want[i * N + j] = x[i * N + j] * g;
+    }
+  g_test_message ("SE: %d of %d gates saturated", saturated, C);
+  g_assert_cmpint (saturated, >, 0);
+  g_assert_cmpint (saturated, <, C);
+
+  hz_channel_mean (x, C, N, mean);
+  hz_se_gates (mean, C, fc0_w, fc0_b, fc2_w, fc2_b, gates);
+  hz_scale_channels (x, C, N, gates, 2);
+  check ("SE", x, want, (gsize) C * N, NMSE_TOL);
+  assert_guard (x, (gsize) C * N);
+
+  g_free (fc0_w);
+  g_free (fc0_b);
+  g_free (fc2_w);
+  g_free (fc2_b);
+  g_free (x);
+  g_free (want);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  guint i;
+
+  g_test_init (&argc, &argv, NULL);
+  for (i = 0; i < G_N_ELEMENTS (conv_cases); i++)
+    {
+      char *path = g_strdup_printf ("/ops/conv/%s", conv_cases[i].name);
+
+      g_strdelimit (path + 10, " /", '-');
+      g_test_add_data_func (path, &conv_cases[i], test_conv);
+      g_free (path);
+    }
+  g_test_add_func ("/ops/conv/scratch-bounded", test_conv_scratch_bounded);
+  g_test_add_func ("/ops/reflect-index", test_reflect_index);
+  g_test_add_func ("/ops/pad-reflect", test_pad_reflect);
+  g_test_add_func ("/ops/maxpool", test_maxpool);
+  g_test_add_func ("/ops/channel-mean", test_channel_mean);
+  g_test_add_func ("/ops/se", test_se);
+  return g_test_run ();
+}

@@ -252,7 +252,7 @@ init_once (gpointer data)
 
   bli_init ();
   /* BLIS reads the variable here, once for the process. */
-  g_debug ("BLIS %s: '%s' kernels", bli_info_get_version_str (),
+  g_debug ("BLIS %s: '%s' kernels", hz_blis_version (),
            bli_arch_string (bli_arch_query_id ()));
 
   if (user != NULL)
@@ -275,6 +275,12 @@ hz_blis_arch_name (void)
 {
   hz_blis_init ();
   return bli_arch_string (bli_arch_query_id ());
+}
+
+const char *
+hz_blis_version (void)
+{
+  return bli_info_get_version_str ();
 }
 
 int

@@ -8,8 +8,11 @@
  * optimized kernels on this CPU (see hz-blis.c for why that needs help). */
 void        hz_blis_init        (void);
 
-/* Name of the kernel configuration BLIS chose (e.g. "skx", "zen4", "generic"). */
+/* Name of the kernel configuration BLIS chose (e.g. "skx", "haswell", "generic"). */
 const char *hz_blis_arch_name   (void);
+
+/* BLIS's version, e.g. "1.1". */
+const char *hz_blis_version     (void);
 
 /* Threads a call uses when asked for 0: every core. */
 int         hz_default_threads  (void);

@@ -1,0 +1,515 @@
+/* bench-net: speed and memory of the engine's network (hz_net_forward)
+ * against PyTorch running the reference model (weights/ssh_model.py) with the
+ * same weights on the same inputs, in the same run.
+ *
+ *   bench-net [--sizes 256,512,1024] [--threads 1,2] [--weights FILE.hzw]
+ *
+ * Without --weights it writes the seeded test weights (tests/testgen.h).
+ * Content and reference are both S x S.  Engine and PyTorch runs alternate,
+ * so that both see the same load on a shared machine; times are medians.
+ * The peak RSS of a 256 px forward is taken in a child process (this program
+ * again with --rss) so that nothing else of the benchmark counts. */
+
+#include "bench-common.h"
+#include "hz-blis.h"
+#include "hz-net.h"
+#include "testgen.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RSS_SIZE       256
+#define RSS_TARGET_MB  150.0
+#define MAX_RUNS       5
+
+/* What the benchmark writes in its temporary folder. */
+static const char *scratch_files[] = {
+  "weights.hzw", "content.raw", "reference.raw", "torch-out.raw",
+};
+
+/* ---- the model's arithmetic --------------------------------------------- */
+
+/* Side of an encoder/decoder level (0 = full size) after padding to 16. */
+static int
+level_side (int side, int level)
+{
+  return (side + 15) / 16 * 16 >> level;
+}
+
+/* FLOPs of one forward with content h x w and reference hr x wr: 2 per
+ * multiply-add of every convolution and linear layer, from the weight shapes
+ * of the architecture table and the resolution each layer runs at. */
+static double
+forward_flops (int h, int w, int hr, int wr)
+{
+  guint n;
+  const HzArchTensor *arch = hz_arch_tensors (&n);
+  double total = 0;
+
+  for (guint t = 0; t < n; t++)
+    {
+      const HzArchTensor *a = &arch[t];
+      double macs = 1;
+      int i, j, level = -1, oh, ow;
+
+      if (!g_str_has_suffix (a->name, ".weight") || a->ndim < 2)
+        continue;
+      for (int d = 0; d < a->ndim; d++)
+        macs *= (double) a->shape[d];
+      if (a->ndim == 2)            /* the SE blocks' linear layers */
+        {
+          total += 2 * macs;
+          continue;
+        }
+      if (sscanf (a->name, "style_encoder.model.%d.", &j) == 1)
+        {
+          /* The reference at its own size: a 7x7 conv, then stride-2 3x3 convs. */
+          oh = hr, ow = wr;
+          for (i = 0; i < j; i++)
+            oh = (oh + 1) / 2, ow = (ow + 1) / 2;
+          total += 2 * macs * oh * ow;
+          continue;
+        }
+      if (sscanf (a->name, "conv%d_%d.", &i, &j) == 2)
+        level = i <= 5 ? i - 1 : 9 - i;
+      else if (sscanf (a->name, "deconv%d.", &i) == 1)
+        level = 8 - i;
+      else if (g_str_has_prefix (a->name, "content_style_conv."))
+        level = 4;
+      else if (g_str_has_prefix (a->name, "conv10."))
+        level = 0;
+      else
+        g_error ("bench-net: no resolution known for layer %s", a->name);
+      total += 2 * macs * level_side (h, level) * level_side (w, level);
+    }
+  return total;
+}
+
+/* ---- inputs and weights ------------------------------------------------- */
+
+static float *
+make_image (const char *name, int side)
+{
+  float *image = g_new (float, 3 * (gsize) side * side);
+
+  testgen_uniform (name, 3 * (gsize) side * side, image);
+  return image;
+}
+
+static char *
+write_test_weights (const char *dir)
+{
+  guint n;
+  HzTensor *tensors = testgen_weights (&n);
+  char *path = g_build_filename (dir, "weights.hzw", NULL);
+  GError *error = NULL;
+
+  if (!hz_weights_write (path, tensors, n, FALSE, &error))
+    g_error ("bench-net: %s", error->message);
+  testgen_weights_free (tensors, n);
+  return path;
+}
+
+/* The net refers to the weights' data: they stay open as long as it lives. */
+static HzNet *
+load_net (const char *path, HzWeights **weights)
+{
+  GError *error = NULL;
+  HzNet *net;
+
+  *weights = hz_weights_open (path, &error);
+  net = *weights ? hz_net_new (*weights, &error) : NULL;
+  if (net == NULL)
+    g_error ("bench-net: %s", error->message);
+  return net;
+}
+
+static double
+engine_run (const HzNet *net, HzNetBuffers *buffers, const float *content,
+            const float *ref, int side, float *out, int threads)
+{
+  HzOptions options;
+  GError *error = NULL;
+  gint64 t0;
+
+  hz_options_init (&options);
+  options.n_threads = threads;
+  t0 = g_get_monotonic_time ();
+  if (!hz_net_forward (net, buffers, content, side, side, ref, side, side, out,
+                       &options, NULL, NULL, &error))
+    g_error ("bench-net: %s", error->message);
+  return (g_get_monotonic_time () - t0) * 1e-6;
+}
+
+/* ---- peak memory, in a child -------------------------------------------- */
+
+static double
+vm_hwm_mb (void)
+{
+  char *status = NULL, *line;
+  double kb = -1;
+
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
+      && (line = strstr (status, "VmHWM:")) != NULL)
+    kb = g_ascii_strtod (line + 6, NULL);
+  g_free (status);
+  return kb / 1024;
+}
+
+/* Child: one forward at side x side on every core; prints the peak RSS
+ * after loading and after the forward, in MB. */
+static int
+rss_child (const char *weights, int side)
+{
+  HzWeights *file;
+  HzNet *net = load_net (weights, &file);
+  HzNetBuffers *buffers = hz_net_buffers_new ();
+  float *content = make_image ("bench-content", side);
+  float *ref = make_image ("bench-reference", side);
+  float *out = g_new (float, 3 * (gsize) side * side);
+  double loaded = vm_hwm_mb ();
+
+  engine_run (net, buffers, content, ref, side, out, 0);
+  printf ("%.1f %.1f\n", loaded, vm_hwm_mb ());
+  return 0;
+}
+
+static gboolean
+engine_rss (const char *self, const char *weights, double *loaded, double *peak)
+{
+  char *side = g_strdup_printf ("%d", RSS_SIZE);
+  const char *argv[] = { self, "--rss", weights, side, NULL };
+  char *out = NULL;
+  int status;
+  gboolean ok;
+
+  ok = g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                     &out, NULL, &status, NULL)
+       && g_spawn_check_wait_status (status, NULL)
+       && sscanf (out, "%lf %lf", loaded, peak) == 2;
+  g_free (out);
+  g_free (side);
+  return ok;
+}
+
+/* ---- PyTorch, as a child answering over pipes --------------------------- */
+
+typedef struct
+{
+  FILE *in, *out;
+  GPid  pid;
+  char *about;
+} Torch;
+
+/* Sends one command and returns its one-line answer, or NULL if PyTorch has gone. */
+static char *
+torch_ask (Torch *torch, const char *format, ...)
+{
+  char line[256];
+  va_list args;
+
+  va_start (args, format);
+  vfprintf (torch->in, format, args);
+  va_end (args);
+  fputc ('\n', torch->in);
+  fflush (torch->in);
+  if (!fgets (line, sizeof line, torch->out))
+    return NULL;
+  return g_strdup (g_strstrip (line));
+}
+
+static double
+torch_number (Torch *torch, const char *format, const char *arg)
+{
+  char *answer = torch_ask (torch, format, arg);
+  double v;
+
+  if (answer == NULL)
+    g_error ("bench-net: PyTorch stopped answering");
+  v = g_ascii_strtod (answer, NULL);
+  g_free (answer);
+  return v;
+}
+
+static Torch *
+torch_start (const char *weights)
+{
+  const char *python = g_getenv ("HARMONIZE_PYTHON");
+  const char *argv[] = { python ? python : "python3", BENCH_TORCH_SCRIPT, weights, NULL };
+  Torch *torch = g_new0 (Torch, 1);
+  int in, out;
+  GError *error = NULL;
+  char line[256];
+
+  if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                                 &torch->pid, &in, &out, NULL, &error))
+    {
+      printf ("PyTorch: not run (%s)\n", error->message);
+      g_error_free (error);
+      g_free (torch);
+      return NULL;
+    }
+  torch->in = fdopen (in, "w");
+  torch->out = fdopen (out, "r");
+  if (!fgets (line, sizeof line, torch->out))
+    {
+      printf ("PyTorch: not available (torch_bench.py gave up; see its message above)\n");
+      fclose (torch->in);
+      fclose (torch->out);
+      g_spawn_close_pid (torch->pid);
+      g_free (torch);
+      return NULL;
+    }
+  torch->about = g_strdup (g_strstrip (line));
+  return torch;
+}
+
+static void
+torch_stop (Torch *torch)
+{
+  fclose (torch->in);   /* end of commands: the script exits */
+  fclose (torch->out);
+  waitpid (torch->pid, NULL, 0);
+  g_spawn_close_pid (torch->pid);
+  g_free (torch->about);
+  g_free (torch);
+}
+
+/* ---- the benchmark ------------------------------------------------------ */
+
+typedef struct
+{
+  int    side, threads;
+  double flops, engine, torch;   /* torch < 0: not measured */
+} Row;
+
+static int *
+parse_list (const char *text, int min, int max)
+{
+  char **parts = g_strsplit (text, ",", -1);
+  int n = g_strv_length (parts), *list = g_new0 (int, n + 1);
+
+  for (int i = 0; i < n; i++)
+    {
+      char *end;
+      long v = strtol (parts[i], &end, 10);
+
+      if (*end != '\0' || v < min || v > max)
+        {
+          fprintf (stderr, "bench-net: '%s' is not a number in %d..%d\n", parts[i], min, max);
+          exit (2);
+        }
+      list[i] = (int) v;
+    }
+  g_strfreev (parts);
+  return list;
+}
+
+static void
+print_machine (void)
+{
+  char *cpuinfo = NULL, *load = NULL, *model = NULL, *line;
+
+  if (g_file_get_contents ("/proc/cpuinfo", &cpuinfo, NULL, NULL)
+      && (line = strstr (cpuinfo, "model name")) != NULL && (line = strchr (line, ':')) != NULL)
+    model = g_strndup (line + 2, strcspn (line + 2, "\n"));
+  g_file_get_contents ("/proc/loadavg", &load, NULL, NULL);
+  printf ("CPU: %s, %d cores; BLIS %s with its '%s' kernels; load average %s",
+          model ? model : "?", hz_default_threads (), hz_blis_version (),
+          hz_blis_arch_name (), load ? load : "?\n");
+  g_free (cpuinfo);
+  g_free (load);
+  g_free (model);
+}
+
+/* Writes the inputs where torch_bench.py reads them and compares its output
+ * with the engine's. FALSE when they differ: then the two ran different things. */
+static gboolean
+torch_compare (Torch *torch, const char *dir, int side, const float *out)
+{
+  char *path = g_build_filename (dir, "torch-out.raw", NULL);
+  char *data = NULL;
+  gsize size = 0, n = 3 * (gsize) side * side;
+  gboolean same = FALSE;
+
+  g_free (torch_ask (torch, "save %s", path));
+  if (g_file_get_contents (path, &data, &size, NULL) && size == n * sizeof (float))
+    {
+      double nmse = testgen_nmse (out, (const float *) data, n);
+
+      same = nmse < 1e-4;
+      printf ("  %d px: engine vs PyTorch output: max |diff| %.2g, NMSE %.2g%s\n", side,
+              testgen_max_abs_diff (out, (const float *) data, n), nmse,
+              same ? "" : "  <- MISMATCH");
+    }
+  else
+    printf ("  %d px: no PyTorch output to compare\n", side);
+  g_free (data);
+  g_free (path);
+  return same;
+}
+
+static void
+torch_inputs (Torch *torch, const char *dir, int side, const float *content, const float *ref)
+{
+  gsize bytes = 3 * (gsize) side * side * sizeof (float);
+  char *cpath = g_build_filename (dir, "content.raw", NULL);
+  char *rpath = g_build_filename (dir, "reference.raw", NULL);
+
+  if (!g_file_set_contents (cpath, (const char *) content, bytes, NULL)
+      || !g_file_set_contents (rpath, (const char *) ref, bytes, NULL))
+    g_error ("bench-net: cannot write the inputs in %s", dir);
+  g_free (torch_ask (torch, "size %d %s %s", side, cpath, rpath));
+  g_free (cpath);
+  g_free (rpath);
+}
+
+int
+main (int argc, char **argv)
+{
+  char *sizes_arg = NULL, *threads_arg = NULL, *weights_arg = NULL;
+  GOptionEntry entries[] = {
+    { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes_arg, "Working sizes (default 256,512,1024)", "S,…" },
+    { "threads", 0, 0, G_OPTION_ARG_STRING, &threads_arg, "Thread counts (default 1,2)", "N,…" },
+    { "weights", 0, 0, G_OPTION_ARG_FILENAME, &weights_arg, "Weights file (default: seeded test weights)", "FILE" },
+    { NULL }
+  };
+  GOptionContext *context;
+  GError *error = NULL;
+  char *dir, *weights;
+  int *sizes, *threads, n_rows = 0;
+  Row rows[64];
+  HzWeights *file;
+  HzNet *net;
+  HzNetBuffers *buffers;
+  Torch *torch;
+  double rss_loaded = 0, rss_peak = 0, torch_rss_kb = -1;
+  gboolean outputs_agree = TRUE;
+
+  if (argc == 4 && strcmp (argv[1], "--rss") == 0)
+    return rss_child (argv[2], atoi (argv[3]));
+
+  context = g_option_context_new ("- time the engine's network against PyTorch");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "bench-net: %s\n", error->message);
+      return 2;
+    }
+  g_option_context_free (context);
+  sizes = parse_list (sizes_arg ? sizes_arg : "256,512,1024", HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX);
+  threads = parse_list (threads_arg ? threads_arg : "1,2", 1, 256);
+
+  dir = g_dir_make_tmp ("bench-net-XXXXXX", &error);
+  if (dir == NULL)
+    g_error ("bench-net: %s", error->message);
+  weights = weights_arg ? g_strdup (weights_arg) : write_test_weights (dir);
+
+  print_machine ();
+  if (!engine_rss (argv[0], weights, &rss_loaded, &rss_peak))
+    rss_peak = -1;
+  net = load_net (weights, &file);
+  buffers = hz_net_buffers_new ();
+  torch = torch_start (weights);
+  if (torch)
+    printf ("%s\n", torch->about);
+  printf ("Weights: %s\n\n", weights_arg ? weights_arg : "seeded test weights (tests/testgen.h)");
+  printf ("%5s %7s %7s | %9s %8s | %9s %8s | %s\n", "size", "threads", "GFLOP",
+          "engine s", "GFLOP/s", "PyTorch s", "GFLOP/s", "engine vs PyTorch");
+  fflush (stdout);
+
+  for (int s = 0; sizes[s]; s++)
+    {
+      int side = sizes[s], runs = side >= 1024 ? 3 : MAX_RUNS;
+      float *content = make_image ("bench-content", side);
+      float *ref = make_image ("bench-reference", side);
+      float *out = g_new (float, 3 * (gsize) side * side);
+      double flops = forward_flops (side, side, side, side);
+
+      if (torch)
+        torch_inputs (torch, dir, side, content, ref);
+      for (int t = 0; threads[t] && n_rows < (int) G_N_ELEMENTS (rows); t++)
+        {
+          Row *row = &rows[n_rows++];
+          double et[MAX_RUNS], tt[MAX_RUNS];
+          char *n = g_strdup_printf ("%d", threads[t]);
+
+          /* The first runs size the buffers and warm the caches. */
+          engine_run (net, buffers, content, ref, side, out, threads[t]);
+          if (torch)
+            torch_number (torch, "run %s", n);
+          for (int r = 0; r < runs; r++)
+            {
+              et[r] = engine_run (net, buffers, content, ref, side, out, threads[t]);
+              tt[r] = torch ? torch_number (torch, "run %s", n) : -1;
+            }
+          g_free (n);
+          *row = (Row) { side, threads[t], flops, bench_median (et, runs),
+                         torch ? bench_median (tt, runs) : -1 };
+          printf ("%5d %7d %7.2f | %9.3f %8.1f | ", side, row->threads, flops * 1e-9,
+                  row->engine, flops / row->engine * 1e-9);
+          if (torch)
+            printf ("%9.3f %8.1f | %.2fx %s\n", row->torch, flops / row->torch * 1e-9,
+                    row->torch > row->engine ? row->torch / row->engine : row->engine / row->torch,
+                    row->torch > row->engine ? "faster" : "slower");
+          else
+            printf ("%9s %8s |\n", "-", "-");
+          fflush (stdout);
+        }
+      if (torch)
+        {
+          outputs_agree &= torch_compare (torch, dir, side, out);
+          if (side == RSS_SIZE)
+            torch_rss_kb = torch_number (torch, "%s", "rss");
+        }
+      g_free (content);
+      g_free (ref);
+      g_free (out);
+    }
+
+  printf ("\n");
+  for (int i = 0; i < n_rows; i++)
+    {
+      Row *row = &rows[i];
+
+      printf ("%d px, %d thread%s: engine %.3f s (%.0f GFLOP/s)", row->side, row->threads,
+              row->threads > 1 ? "s" : "", row->engine, row->flops / row->engine * 1e-9);
+      if (row->torch > 0)
+        printf (", PyTorch %.3f s, ratio %.2fx %s", row->torch,
+                row->torch > row->engine ? row->torch / row->engine : row->engine / row->torch,
+                row->torch > row->engine ? "faster" : "slower");
+      printf ("\n");
+    }
+  printf ("ONNX Runtime, %d px: 0.10 s (the project owner's measurement, not taken in this run)\n",
+          RSS_SIZE);
+  if (rss_peak > 0)
+    printf ("Peak RSS, %d px forward on %d threads: engine %.1f MB (%.1f MB after loading), "
+            "target %.0f MB%s\n", RSS_SIZE, hz_default_threads (), rss_peak, rss_loaded,
+            RSS_TARGET_MB, rss_peak > RSS_TARGET_MB ? "  <- OVER" : "");
+  else
+    printf ("Peak RSS: the %d px child failed\n", RSS_SIZE);
+  if (torch_rss_kb > 0)
+    printf ("Peak RSS of the PyTorch process after its %d px runs: %.1f MB\n", RSS_SIZE,
+            torch_rss_kb / 1024);
+
+  if (torch)
+    torch_stop (torch);
+  hz_net_buffers_free (buffers);
+  hz_net_free (net);
+  hz_weights_free (file);
+  for (gsize i = 0; i < G_N_ELEMENTS (scratch_files); i++)
+    {
+      char *path = g_build_filename (dir, scratch_files[i], NULL);
+
+      g_unlink (path);
+      g_free (path);
+    }
+  g_rmdir (dir);
+  g_free (weights);
+  g_free (dir);
+  return outputs_agree ? 0 : 1;
+}

@@ -2,13 +2,14 @@
  * against PyTorch running the reference model (weights/ssh_model.py) with the
  * same weights on the same inputs, in the same run.
  *
- *   bench-net [--sizes 256,512,1024] [--threads 1,2] [--weights FILE.hzw]
+ *   bench-net [--sizes 256,512,1024] [--threads 1,2] [--weights FILE.hzw] [--layers]
  *
  * Without --weights it writes the seeded test weights (tests/testgen.h).
  * Content and reference are both S x S.  Engine and PyTorch runs alternate,
  * so that both see the same load on a shared machine; times are medians.
  * The peak RSS of a 256 px forward is taken in a child process (this program
- * again with --rss) so that nothing else of the benchmark counts. */
+ * again with --rss) so that nothing else of the benchmark counts.  --layers
+ * profiles the engine layer by layer instead. */
 
 #include "bench-common.h"
 #include "hz-blis.h"
@@ -143,6 +144,153 @@ engine_run (const HzNet *net, HzNetBuffers *buffers, const float *content,
                        &options, NULL, NULL, &error))
     g_error ("bench-net: %s", error->message);
   return (g_get_monotonic_time () - t0) * 1e-6;
+}
+
+/* ---- where the time goes, layer by layer ---------------------------------- */
+
+#define PROFILE_RUNS 3
+
+typedef struct
+{
+  char   *layer;
+  int     pixels;                  /* of its output */
+  double  seconds[PROFILE_RUNS];   /* since the previous tap */
+} Step;
+
+typedef struct
+{
+  GArray *steps;
+  int     run, index;
+  gint64  last;
+} Profile;
+
+static void
+profile_tap (const char *layer, const float *data, int c, int h, int w, gpointer user_data)
+{
+  Profile *p = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  (void) data;
+  (void) c;
+  if (p->run == 0)
+    {
+      Step step = { g_strdup (layer), h * w, { 0 } };
+
+      g_array_append_val (p->steps, step);
+    }
+  g_array_index (p->steps, Step, p->index++).seconds[p->run] = (now - p->last) * 1e-6;
+  p->last = now;
+}
+
+/* The convolution weight behind a tap's layer name (taps after a BatchNorm
+ * take its name), or NULL for steps that are not convolutions. */
+static const HzArchTensor *
+layer_weight (const char *layer)
+{
+  guint n;
+  const HzArchTensor *arch = hz_arch_tensors (&n);
+  int i, j;
+  char *name;
+  const HzArchTensor *found = NULL;
+
+  if (sscanf (layer, "bn%d_%d", &i, &j) == 2)
+    name = g_strdup_printf ("conv%d_%d.weight", i, j);
+  else if (g_str_has_prefix (layer, "style_encoder.model."))
+    name = g_strconcat (layer, ".conv.weight", NULL);
+  else
+    name = g_strconcat (layer, ".weight", NULL);
+  for (guint t = 0; t < n && !found; t++)
+    if (strcmp (arch[t].name, name) == 0 && arch[t].ndim == 4)
+      found = &arch[t];
+  g_free (name);
+  return found;
+}
+
+/* Seconds of one hz_sgemm of m x k by k x n, median of 3. */
+static double
+sgemm_seconds (int m, int k, int n, int threads)
+{
+  float *a = g_new0 (float, (gsize) m * k);
+  float *b = g_new0 (float, (gsize) k * n);
+  float *c = g_new (float, (gsize) m * n);
+  double t[3];
+
+  testgen_uniform ("bench-a", (gsize) m * k, a);
+  testgen_uniform ("bench-b", (gsize) k * n, b);
+  hz_sgemm (m, n, k, a, k, b, n, c, n, FALSE, threads);
+  for (int r = 0; r < 3; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+
+      hz_sgemm (m, n, k, a, k, b, n, c, n, FALSE, threads);
+      t[r] = (g_get_monotonic_time () - t0) * 1e-6;
+    }
+  g_free (a);
+  g_free (b);
+  g_free (c);
+  return bench_median (t, 3);
+}
+
+/* Each layer's time in the forward against one sgemm of its shape: what is
+ * left is im2col, padding, upsampling, BatchNorm and activations. */
+static void
+profile (const HzNet *net, HzNetBuffers *buffers, int side, int threads)
+{
+  float *content = make_image ("bench-content", side);
+  float *ref = make_image ("bench-reference", side);
+  float *out = g_new (float, 3 * (gsize) side * side);
+  Profile p = { g_array_new (FALSE, FALSE, sizeof (Step)), 0, 0, 0 };
+  HzOptions options;
+  double total = 0, total_gemm = 0, total_flops = 0;
+
+  hz_options_init (&options);
+  options.n_threads = threads;
+  engine_run (net, buffers, content, ref, side, out, threads);
+  for (p.run = 0; p.run < PROFILE_RUNS; p.run++)
+    {
+      p.index = 0;
+      p.last = g_get_monotonic_time ();
+      if (!hz_net_forward (net, buffers, content, side, side, ref, side, side, out,
+                           &options, profile_tap, &p, NULL))
+        g_error ("bench-net: the forward failed");
+    }
+
+  printf ("\n%d px, %d thread%s, median of %d:\n%-22s %16s %9s %8s | %9s %8s | %s\n",
+          side, threads, threads > 1 ? "s" : "", PROFILE_RUNS, "layer", "M x K x N",
+          "ms", "GFLOP/s", "sgemm ms", "GFLOP/s", "not sgemm");
+  for (guint i = 0; i < p.steps->len; i++)
+    {
+      Step *step = &g_array_index (p.steps, Step, i);
+      const HzArchTensor *wt = layer_weight (step->layer);
+      double t = bench_median (step->seconds, PROFILE_RUNS);
+
+      total += t;
+      if (wt == NULL)
+        {
+          printf ("%-22s %16s %9.2f\n", step->layer, "", t * 1e3);
+          continue;
+        }
+      {
+        int m = (int) wt->shape[0], k = (int) (wt->shape[1] * wt->shape[2] * wt->shape[3]);
+        double flops = 2.0 * m * k * step->pixels, g = sgemm_seconds (m, k, step->pixels, threads);
+        char *dims = g_strdup_printf ("%dx%dx%d", m, k, step->pixels);
+
+        printf ("%-22s %16s %9.2f %8.1f | %9.2f %8.1f | %4.0f%%\n", step->layer, dims, t * 1e3,
+                flops / t * 1e-9, g * 1e3, flops / g * 1e-9, 100 * (t - g) / t);
+        total_gemm += g;
+        total_flops += flops;
+        g_free (dims);
+      }
+    }
+  printf ("%-22s %16s %9.2f %8.1f | %9.2f %8.1f | %4.0f%%\n", "total", "", total * 1e3,
+          total_flops / total * 1e-9, total_gemm * 1e3, total_flops / total_gemm * 1e-9,
+          100 * (total - total_gemm) / total);
+  for (guint i = 0; i < p.steps->len; i++)
+    g_free (g_array_index (p.steps, Step, i).layer);
+  g_array_free (p.steps, TRUE);
+  g_free (content);
+  g_free (ref);
+  g_free (out);
 }
 
 /* ---- peak memory, in a child -------------------------------------------- */
@@ -287,6 +435,19 @@ typedef struct
   double flops, engine, torch;   /* torch < 0: not measured */
 } Row;
 
+static void
+remove_scratch (const char *dir)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (scratch_files); i++)
+    {
+      char *path = g_build_filename (dir, scratch_files[i], NULL);
+
+      g_unlink (path);
+      g_free (path);
+    }
+  g_rmdir (dir);
+}
+
 static int *
 parse_list (const char *text, int min, int max)
 {
@@ -372,10 +533,12 @@ int
 main (int argc, char **argv)
 {
   char *sizes_arg = NULL, *threads_arg = NULL, *weights_arg = NULL;
+  gboolean layers = FALSE;
   GOptionEntry entries[] = {
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes_arg, "Working sizes (default 256,512,1024)", "S,…" },
     { "threads", 0, 0, G_OPTION_ARG_STRING, &threads_arg, "Thread counts (default 1,2)", "N,…" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &weights_arg, "Weights file (default: seeded test weights)", "FILE" },
+    { "layers", 0, 0, G_OPTION_ARG_NONE, &layers, "Profile each layer instead (engine only)", NULL },
     { NULL }
   };
   GOptionContext *context;
@@ -410,6 +573,19 @@ main (int argc, char **argv)
   weights = weights_arg ? g_strdup (weights_arg) : write_test_weights (dir);
 
   print_machine ();
+  if (layers)
+    {
+      net = load_net (weights, &file);
+      buffers = hz_net_buffers_new ();
+      for (int s = 0; sizes[s]; s++)
+        for (int t = 0; threads[t]; t++)
+          profile (net, buffers, sizes[s], threads[t]);
+      hz_net_buffers_free (buffers);
+      hz_net_free (net);
+      hz_weights_free (file);
+      remove_scratch (dir);
+      return 0;
+    }
   if (!engine_rss (argv[0], weights, &rss_loaded, &rss_peak))
     rss_peak = -1;
   net = load_net (weights, &file);
@@ -501,14 +677,7 @@ main (int argc, char **argv)
   hz_net_buffers_free (buffers);
   hz_net_free (net);
   hz_weights_free (file);
-  for (gsize i = 0; i < G_N_ELEMENTS (scratch_files); i++)
-    {
-      char *path = g_build_filename (dir, scratch_files[i], NULL);
-
-      g_unlink (path);
-      g_free (path);
-    }
-  g_rmdir (dir);
+  remove_scratch (dir);
   g_free (weights);
   g_free (dir);
   return outputs_agree ? 0 : 1;

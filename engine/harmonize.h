@@ -131,6 +131,21 @@ gboolean   hz_fit_scene    (HzContext        *ctx,
                             HzColorMap       *map,
                             GError          **error);
 
+/* What went into and came out of the network in the last successful
+ * hz_fit_scene: planar 3 x height x width, [-1, 1] as the network sees it
+ * (the output as it gave it, unclipped). NULL (and 0 x 0) before the first
+ * run or after a failed one. Owned by ctx, valid until its next run; for
+ * checking the engine against the reference implementation. */
+const float *hz_context_network_content   (const HzContext *ctx,
+                                           int             *width,
+                                           int             *height);
+const float *hz_context_network_reference (const HzContext *ctx,
+                                           int             *width,
+                                           int             *height);
+const float *hz_context_network_output    (const HzContext *ctx,
+                                           int             *width,
+                                           int             *height);
+
 G_END_DECLS
 
 #endif

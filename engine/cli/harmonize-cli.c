@@ -1,0 +1,513 @@
+/* harmonize: the engine from the command line (see --help). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <omp.h>
+
+#include "harmonize.h"
+#include "imageio.h"
+
+#define EXIT_INPUT 1
+#define EXIT_USAGE 2
+
+/* JPEG masks carry compression noise around 0 and 1: snap it away so the
+ * mask's bounding box and the untouched background stay clean. */
+#define JPEG_MASK_SNAP 0.03f
+
+static const char description[] =
+  "Harmonizes a pasted foreground with its background (SSH, Jiang et al. 2021):\n"
+  "a neural network looks at the foreground over the background at working size\n"
+  "(--size), a 17-term colour mapping is fitted between its input and output, and\n"
+  "that mapping recolours the foreground at full resolution.\n"
+  "\n"
+  "Two ways to give the scene:\n"
+  "  --composite C --mask M     an image with the object already pasted in, and the\n"
+  "                             object's mask (white = object, soft edges welcome)\n"
+  "  --foreground F --background B [--mask M] [--offset X,Y]\n"
+  "                             a separate object layer placed at X,Y on the\n"
+  "                             background (it may reach past the edges); its mask is\n"
+  "                             M, or F's alpha channel, or both multiplied\n"
+  "\n"
+  "Images: PNG (grey, RGB, palette, with or without alpha, 8 or 16 bits) and JPEG\n"
+  "(grey or colour), taken as sRGB-encoded values; colour profiles are not carried\n"
+  "over. A mask's value is its first channel (the red one for a colour mask, as the\n"
+  "SSH release does) times its alpha if it has one; JPEG masks have values within\n"
+  "3% of black or white snapped to them. The output is the harmonized foreground\n"
+  "composited over the background with the soft mask, at the background's size; PNG\n"
+  "or JPEG by its extension, 16-bit PNG when the composite or foreground was 16-bit\n"
+  "(or with --depth 16), with the background's alpha channel if it has one.\n"
+  "The reference the network compares the foreground with is the background inside\n"
+  "--box (default: all of it), less the pixels the mask covers.\n"
+  "\n"
+  "--network-output, --network-input and --network-reference write the network's\n"
+  "working-size output, content input and reference input: PFM (floats in [-1, 1]\n"
+  "as they are) or 16-bit PNG of (v + 1) / 2, by extension; for checking the\n"
+  "engine against the PyTorch reference.\n"
+  "\n"
+  "The weights file is --weights, else $HARMONIZE_WEIGHTS, else the installed one.\n"
+  "Outputs are written to temporary files and renamed only when all succeeded.\n"
+  "\n"
+  "Exit status: 0 on success, 1 for bad input (unreadable image, mask size\n"
+  "mismatch, empty mask, reference box outside the image, missing weights...),\n"
+  "2 for a bad command line (unknown option, value out of range...).\n"
+  "\n"
+  "Examples:\n"
+  "  harmonize --composite photo.jpg --mask person.png -o result.jpg\n"
+  "  harmonize --composite c.png --mask m.png --box 0,0,800,600 --strength 0.8 -o out.png\n"
+  "  harmonize --foreground cat.png --background room.jpg --offset 420,310 -o out.png\n"
+  "  harmonize --composite c.png --mask m.png -o out.png --network-output net.pfm\n";
+
+typedef struct
+{
+  char     *composite, *foreground, *background, *mask, *output;
+  char     *box, *offset, *weights;
+  char     *network_output, *network_input, *network_reference;
+  int       size, threads, quality, depth;
+  double    strength;
+  gboolean  quiet;
+} Args;
+
+/* One line on stderr, "harmonize: " first. */
+static int
+die (int         status,
+     const char *format,
+     ...)
+{
+  va_list ap;
+  char *msg;
+
+  va_start (ap, format);
+  msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_strdelimit (msg, "\r\n", ' ');
+  fprintf (stderr, "harmonize: %s\n", msg);
+  g_free (msg);
+  return status;
+}
+
+/* "a,b,..." of exactly n integers. */
+static gboolean
+parse_ints (const char *text,
+            int         n,
+            int        *out)
+{
+  const char *p = text;
+
+  for (int i = 0; i < n; i++)
+    {
+      char *end;
+      errno = 0;
+      gint64 v = g_ascii_strtoll (p, &end, 10);
+      if (end == p || errno || v < G_MININT || v > G_MAXINT)
+        return FALSE;
+      out[i] = v;
+      p = end;
+      if (i < n - 1 && *p++ != ',')
+        return FALSE;
+    }
+  return *p == '\0';
+}
+
+/* ---- readers --------------------------------------------------------------------- */
+
+typedef struct
+{
+  const Image *image;
+  const Image *mask;        /* NULL: none */
+  gboolean     use_alpha;   /* the image's alpha is part of the mask */
+  float       *scratch;     /* a row of mask values */
+} Source;
+
+static float
+snap (float m)
+{
+  return m < JPEG_MASK_SNAP ? 0.0f : m > 1.0f - JPEG_MASK_SNAP ? 1.0f : m;
+}
+
+/* Row y of a source: its colours, and as A its mask (1 without one). */
+static void
+source_row (const Source *s,
+            int           y,
+            float        *rgba)
+{
+  const int w = s->image->width;
+  const gboolean jpeg = s->mask && s->mask->format == IMAGE_FORMAT_JPEG;
+
+  image_row_rgba (s->image, y, rgba);
+  if (!s->use_alpha)
+    for (int x = 0; x < w; x++)
+      rgba[4 * x + 3] = 1.0f;
+  if (!s->mask)
+    return;
+
+  image_row_mask (s->mask, y, s->scratch, 1);
+  for (int x = 0; x < w; x++)
+    rgba[4 * x + 3] *= jpeg ? snap (s->scratch[x]) : s->scratch[x];
+}
+
+static gboolean
+read_source (gpointer  data,
+             int       y,
+             int       n_rows,
+             float    *rgba,
+             GError  **error)
+{
+  const Source *s = data;
+
+  (void) error;
+  for (int r = 0; r < n_rows; r++)
+    source_row (s, y + r, rgba + (gsize) r * s->image->width * 4);
+  return TRUE;
+}
+
+static HzReader
+source_reader (Source *s)
+{
+  return (HzReader) { s->image->width, s->image->height, read_source, s };
+}
+
+/* ---- progress --------------------------------------------------------------------- */
+
+typedef struct
+{
+  gboolean shown;
+  int      percent;
+} Progress;
+
+static void
+progress_show (Progress *p,
+               double    fraction)
+{
+  int percent = (int) (fraction * 100.0);
+
+  if (!p->shown || percent == p->percent)
+    return;
+  p->percent = percent;
+  fprintf (stderr, "\rharmonize: %3d%%", percent);
+  if (percent >= 100)
+    fputc ('\n', stderr);
+  fflush (stderr);
+}
+
+/* The fit is the first 90% of the run, writing the rest. */
+static gboolean
+fit_progress (double   fraction,
+              gpointer data)
+{
+  progress_show (data, 0.9 * fraction);
+  return TRUE;
+}
+
+/* ---- the output ------------------------------------------------------------------- */
+
+/* Writes the harmonized foreground over the background, row by row. A
+ * composite (fg->image == bg) keeps its alpha: the mask blends the
+ * harmonized colours into it; a separate layer goes over the background. */
+static gboolean
+write_composite (ImageWriter      *writer,
+                 const Source     *fg,
+                 int               fg_x,
+                 int               fg_y,
+                 const Image      *bg,
+                 const HzColorMap *map,
+                 double            strength,
+                 Progress         *progress,
+                 GError          **error)
+{
+  const int bw = bg->width, fw = fg->image->width;
+  const gboolean over = fg->image != bg;
+  float *b = g_new (float, (gsize) bw * 4);
+  float *f = g_new (float, (gsize) fw * 4);
+  int x0 = CLAMP (fg_x, 0, bw), x1 = CLAMP ((gint64) fg_x + fw, 0, bw);
+  gboolean ok = TRUE;
+
+  for (int y = 0; ok && y < bg->height; y++)
+    {
+      int fy = y - fg_y;
+
+      image_row_rgba (bg, y, b);
+      if (fy >= 0 && fy < fg->image->height && x1 > x0)
+        {
+          float *fp = f + 4 * (x0 - fg_x);
+          source_row (fg, fy, f);
+          hz_colormap_apply (map, strength, fp, x1 - x0);
+          for (int x = x0; x < x1; x++, fp += 4)
+            {
+              float *bp = b + 4 * x;
+              float m = CLAMP (fp[3], 0.0f, 1.0f), ba = over ? bp[3] : 1.0f;
+              float a = m + (1 - m) * ba;
+              for (int c = 0; c < 3 && a > 0.0f; c++)
+                bp[c] = (m * fp[c] + (1 - m) * ba * bp[c]) / a;
+              if (over)
+                bp[3] = a;
+            }
+        }
+      ok = image_writer_row (writer, b, error);
+      if (y % 64 == 0)
+        progress_show (progress, 0.9 + 0.1 * y / bg->height);
+    }
+  g_free (b);
+  g_free (f);
+  return ok;
+}
+
+typedef struct
+{
+  const char  *path;
+  const float *(*get) (const HzContext *, int *, int *);
+} NetworkDump;
+
+/* ---- main ---------------------------------------------------------------------------- */
+
+static int
+check_args (Args *a,
+            int  *box,
+            int  *offset)
+{
+  if (!a->output)
+    return die (EXIT_USAGE, "no output: give -o FILE (see --help)");
+  if (!!a->composite == !!(a->foreground || a->background))
+    return die (EXIT_USAGE, "give either --composite or --foreground and --background (see --help)");
+  if (a->foreground && !a->background)
+    return die (EXIT_USAGE, "--foreground needs --background");
+  if (a->background && !a->foreground)
+    return die (EXIT_USAGE, "--background needs --foreground");
+  if (a->composite && !a->mask)
+    return die (EXIT_USAGE, "--composite needs --mask");
+  if (a->composite && a->offset)
+    return die (EXIT_USAGE, "--offset goes with --foreground, not --composite");
+
+  ImageFormat of = image_format_for_path (a->output);
+  if (of != IMAGE_FORMAT_PNG && of != IMAGE_FORMAT_JPEG)
+    return die (EXIT_USAGE, "cannot tell the output format of '%s': use .png, .jpg or .jpeg",
+                a->output);
+  const char *dumps[] = { a->network_output, a->network_input, a->network_reference };
+  for (guint i = 0; i < G_N_ELEMENTS (dumps); i++)
+    {
+      ImageFormat f = dumps[i] ? image_format_for_path (dumps[i]) : IMAGE_FORMAT_PFM;
+      if (f != IMAGE_FORMAT_PFM && f != IMAGE_FORMAT_PNG)
+        return die (EXIT_USAGE, "cannot tell the format of '%s': use .pfm or .png", dumps[i]);
+    }
+
+  if (a->size < HZ_WORKING_SIZE_MIN || a->size > HZ_WORKING_SIZE_MAX)
+    return die (EXIT_USAGE, "--size %d is not in %d..%d", a->size,
+                HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX);
+  if (!(a->strength >= 0.0 && a->strength <= 1.0))
+    return die (EXIT_USAGE, "--strength %g is not in 0..1", a->strength);
+  if (a->quality < 1 || a->quality > 100)
+    return die (EXIT_USAGE, "--quality %d is not in 1..100", a->quality);
+  if (a->depth != 0 && a->depth != 8 && a->depth != 16)
+    return die (EXIT_USAGE, "--depth %d is neither 8 nor 16", a->depth);
+  if (a->depth == 16 && of == IMAGE_FORMAT_JPEG)
+    return die (EXIT_USAGE, "--depth 16 needs a PNG output (JPEG is 8-bit)");
+  if (a->threads < 0)
+    return die (EXIT_USAGE, "--threads %d is negative", a->threads);
+  if (a->box && (!parse_ints (a->box, 4, box) || box[2] <= 0 || box[3] <= 0))
+    return die (EXIT_USAGE, "--box '%s' is not X,Y,WIDTH,HEIGHT with a positive size", a->box);
+  if (a->offset && !parse_ints (a->offset, 2, offset))
+    return die (EXIT_USAGE, "--offset '%s' is not X,Y", a->offset);
+  return 0;
+}
+
+static int
+run (Args      *a,
+     const int *box,
+     const int *offset)
+{
+  GError *error = NULL;
+  Image *main_image = NULL, *bg = NULL, *mask = NULL;
+  float *scratch = NULL;
+  HzModel *model = NULL;
+  HzContext *ctx = NULL;
+  GPtrArray *writers = g_ptr_array_new_with_free_func ((GDestroyNotify) image_writer_abort);
+  Progress progress = { isatty (STDERR_FILENO) && !a->quiet, -1 };
+  HzColorMap map;
+  int status = EXIT_INPUT;
+
+  if (a->threads > 0)
+    omp_set_num_threads (a->threads);
+
+  model = hz_model_load (a->weights ? a->weights : hz_default_weights_path (), &error);
+  if (!model)
+    goto out;
+  main_image = image_load (a->composite ? a->composite : a->foreground, &error);
+  if (!main_image)
+    goto out;
+  if (a->background && !(bg = image_load (a->background, &error)))
+    goto out;
+  if (a->mask && !(mask = image_load (a->mask, &error)))
+    goto out;
+
+  if (mask && (mask->width != main_image->width || mask->height != main_image->height))
+    {
+      status = die (EXIT_INPUT, "the mask '%s' is %dx%d but the %s is %dx%d", a->mask,
+                    mask->width, mask->height, a->composite ? "composite" : "foreground",
+                    main_image->width, main_image->height);
+      goto out;
+    }
+  if (!mask && !image_has_alpha (main_image))
+    {
+      status = die (EXIT_INPUT, "the foreground '%s' has no alpha channel: give --mask",
+                    a->foreground);
+      goto out;
+    }
+
+  /* In --composite mode the composite is both the foreground and the background. */
+  scratch = g_new (float, main_image->width);
+  Source fg = { main_image, mask, a->foreground != NULL, scratch };
+  Source bgs = { bg ? bg : main_image, NULL, FALSE, NULL };
+  HzScene scene = {
+    .foreground = source_reader (&fg),
+    .fg_x = offset[0], .fg_y = offset[1],
+    .background = source_reader (&bgs),
+    .has_box = a->box != NULL,
+    .box = { box[0], box[1], box[2], box[3] },
+  };
+  HzOptions options;
+
+  hz_options_init (&options);
+  options.working_size = a->size;
+  options.strength = a->strength;
+  options.n_threads = a->threads;
+  options.progress = fit_progress;
+  options.progress_data = &progress;
+
+  ctx = hz_context_new (model);
+  if (!hz_fit_scene (ctx, &scene, &options, &map, &error))
+    goto out;
+
+  NetworkDump dumps[] = {
+    { a->network_output, hz_context_network_output },
+    { a->network_input, hz_context_network_content },
+    { a->network_reference, hz_context_network_reference },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (dumps); i++)
+    {
+      int w, h;
+      const float *data;
+      ImageWriter *dw;
+
+      if (!dumps[i].path)
+        continue;
+      data = dumps[i].get (ctx, &w, &h);
+      dw = image_write_planar (dumps[i].path, image_format_for_path (dumps[i].path),
+                               data, w, h, &error);
+      if (!dw)
+        goto out;
+      g_ptr_array_add (writers, dw);
+    }
+
+  ImageFormat of = image_format_for_path (a->output);
+  int depth = a->depth ? a->depth : main_image->depth;
+  ImageWriter *writer = image_writer_new (a->output, of, bgs.image->width, bgs.image->height,
+                                          image_has_alpha (bgs.image) ? 4 : 3, depth,
+                                          a->quality, &error);
+  if (!writer)
+    goto out;
+  g_ptr_array_add (writers, writer);
+  if (!write_composite (writer, &fg, offset[0], offset[1], bgs.image, &map, a->strength,
+                        &progress, &error)
+      || !image_writer_finish (writer, &error))
+    goto out;
+
+  /* Every file is complete: put them in place. */
+  while (writers->len > 0)
+    {
+      ImageWriter *w = g_ptr_array_steal_index (writers, 0);
+      if (!image_writer_commit (w, &error))
+        goto out;
+    }
+  progress_show (&progress, 1.0);
+  status = EXIT_SUCCESS;
+
+out:
+  if (error)
+    {
+      if (progress.shown && progress.percent >= 0 && progress.percent < 100)
+        fputc ('\n', stderr);
+      die (status, "%s", error->message);
+      g_error_free (error);
+    }
+  g_ptr_array_unref (writers);
+  hz_context_free (ctx);
+  hz_model_free (model);
+  image_free (main_image);
+  image_free (bg);
+  image_free (mask);
+  g_free (scratch);
+  return status;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  Args a = { .size = HZ_WORKING_SIZE_DEFAULT, .strength = 1.0, .quality = 95 };
+  int box[4] = { 0 }, offset[2] = { 0 };
+  GError *error = NULL;
+  GOptionEntry entries[] = {
+    { "composite", 'c', 0, G_OPTION_ARG_FILENAME, &a.composite,
+      "Image with the foreground already pasted in", "FILE" },
+    { "foreground", 'f', 0, G_OPTION_ARG_FILENAME, &a.foreground,
+      "Foreground layer (with --background)", "FILE" },
+    { "background", 'b', 0, G_OPTION_ARG_FILENAME, &a.background,
+      "Background (with --foreground)", "FILE" },
+    { "mask", 'm', 0, G_OPTION_ARG_FILENAME, &a.mask,
+      "The foreground's mask, the size of the composite or foreground", "FILE" },
+    { "offset", 0, 0, G_OPTION_ARG_STRING, &a.offset,
+      "Where the foreground's top-left corner goes on the background (default 0,0)", "X,Y" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
+      "Result: .png or .jpg", "FILE" },
+    { "box", 0, 0, G_OPTION_ARG_STRING, &a.box,
+      "Reference region of the background (default: all of it)", "X,Y,W,H" },
+    { "size", 's', 0, G_OPTION_ARG_INT, &a.size,
+      "Working size: long side of the network's input, 64..1024 (default 256)", "N" },
+    { "strength", 0, 0, G_OPTION_ARG_DOUBLE, &a.strength,
+      "0 keeps the foreground, 1 harmonizes fully (default 1)", "S" },
+    { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &a.weights,
+      "Weights file (default: $HARMONIZE_WEIGHTS, else the installed one)", "FILE" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &a.threads,
+      "Threads to use (default 0: every core)", "N" },
+    { "quality", 'q', 0, G_OPTION_ARG_INT, &a.quality,
+      "JPEG output quality, 1..100 (default 95)", "Q" },
+    { "depth", 0, 0, G_OPTION_ARG_INT, &a.depth,
+      "PNG output bits per channel, 8 or 16 (default: the input's)", "BITS" },
+    { "network-output", 0, 0, G_OPTION_ARG_FILENAME, &a.network_output,
+      "Also write the network's raw output (.pfm or 16-bit .png)", "FILE" },
+    { "network-input", 0, 0, G_OPTION_ARG_FILENAME, &a.network_input,
+      "Also write the network's content input (.pfm or .png)", "FILE" },
+    { "network-reference", 0, 0, G_OPTION_ARG_FILENAME, &a.network_reference,
+      "Also write the network's reference input (.pfm or .png)", "FILE" },
+    { "quiet", 0, 0, G_OPTION_ARG_NONE, &a.quiet,
+      "No progress line", NULL },
+    { NULL }
+  };
+  GOptionContext *context = g_option_context_new ("- harmonize a pasted foreground with its background");
+  int status;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context, description);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    status = die (EXIT_USAGE, "%s (see --help)", error->message);
+  else if (argc > 1)
+    status = die (EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[1]);
+  else if ((status = check_args (&a, box, offset)) == 0)
+    status = run (&a, box, offset);
+
+  g_clear_error (&error);
+  g_option_context_free (context);
+  g_free (a.composite);
+  g_free (a.foreground);
+  g_free (a.background);
+  g_free (a.mask);
+  g_free (a.output);
+  g_free (a.box);
+  g_free (a.offset);
+  g_free (a.weights);
+  g_free (a.network_output);
+  g_free (a.network_input);
+  g_free (a.network_reference);
+  return status;
+}

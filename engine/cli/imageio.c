@@ -1,0 +1,643 @@
+/* PNG (libpng) and JPEG (libjpeg) reading and writing for the CLI. libpng's
+ * simplified API converts 16-bit data to linear light and 8-bit data through
+ * the file's gamma, so the classic API is used: it hands over the encoded
+ * values as they are. */
+#include "imageio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <jerror.h>
+#include <jpeglib.h>
+#include <png.h>
+
+G_DEFINE_QUARK (imageio-error-quark, imageio_error)
+
+static gboolean
+fail (GError    **error,
+      const char *path,
+      const char *what,
+      const char *detail)
+{
+  g_set_error (error, IMAGEIO_ERROR, 0, "%s '%s'%s%s", what, path,
+               detail ? ": " : "", detail ? detail : "");
+  return FALSE;
+}
+
+static Image *
+image_new (int width, int height, int channels, int depth, ImageFormat format)
+{
+  Image *image = g_new0 (Image, 1);
+  gsize size = (gsize) width * height * channels * (depth / 8);
+
+  image->width = width;
+  image->height = height;
+  image->channels = channels;
+  image->depth = depth;
+  image->format = format;
+  image->data = g_try_malloc (MAX (size, 1));
+  if (!image->data)
+    g_clear_pointer (&image, g_free);
+  return image;
+}
+
+void
+image_free (Image *image)
+{
+  if (!image)
+    return;
+  g_free (image->data);
+  g_free (image);
+}
+
+gboolean
+image_has_alpha (const Image *image)
+{
+  return image->channels == 2 || image->channels == 4;
+}
+
+static gsize
+row_bytes (const Image *image)
+{
+  return (gsize) image->width * image->channels * (image->depth / 8);
+}
+
+static guint8 *
+image_row (const Image *image, int y)
+{
+  return (guint8 *) image->data + row_bytes (image) * y;
+}
+
+/* ---- PNG reading ------------------------------------------------------------------ */
+
+typedef struct
+{
+  char message[200];
+} PngMessage;
+
+static void
+png_error_fn (png_structp png, png_const_charp msg)
+{
+  PngMessage *m = png_get_error_ptr (png);
+  /* What libpng's stdio reader says when the file ends early. */
+  if (strcmp (msg, "Read Error") == 0)
+    msg = "the PNG data is truncated";
+  g_strlcpy (m->message, msg, sizeof m->message);
+  png_longjmp (png, 1);
+}
+
+static void
+png_warning_fn (png_structp png, png_const_charp msg)
+{
+  (void) png;
+  (void) msg;
+}
+
+static Image *
+load_png (const char *path,
+          FILE       *file,
+          GError    **error)
+{
+  PngMessage msg = { "" };
+  png_structp png;
+  png_infop info;
+  Image *volatile image = NULL;
+  png_bytep *volatile rows = NULL;
+
+  png = png_create_read_struct (PNG_LIBPNG_VER_STRING, &msg, png_error_fn, png_warning_fn);
+  info = png ? png_create_info_struct (png) : NULL;
+  if (!info)
+    {
+      png_destroy_read_struct (&png, NULL, NULL);
+      fail (error, path, "cannot read", "out of memory");
+      return NULL;
+    }
+  if (setjmp (png_jmpbuf (png)))
+    {
+      png_destroy_read_struct (&png, &info, NULL);
+      g_free (rows);
+      image_free (image);
+      fail (error, path, "cannot read", msg.message[0] ? msg.message : "not a valid PNG file");
+      return NULL;
+    }
+
+  png_init_io (png, file);
+  png_read_info (png, info);
+
+  int color_type = png_get_color_type (png, info);
+  int bit_depth = png_get_bit_depth (png, info);
+  if (color_type == PNG_COLOR_TYPE_PALETTE)
+    png_set_palette_to_rgb (png);
+  if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8)
+    png_set_expand_gray_1_2_4_to_8 (png);
+  if (png_get_valid (png, info, PNG_INFO_tRNS))
+    png_set_tRNS_to_alpha (png);
+  if (bit_depth == 16 && G_BYTE_ORDER == G_LITTLE_ENDIAN)
+    png_set_swap (png);
+  png_set_interlace_handling (png);
+  png_read_update_info (png, info);
+
+  image = image_new (png_get_image_width (png, info), png_get_image_height (png, info),
+                     png_get_channels (png, info), png_get_bit_depth (png, info),
+                     IMAGE_FORMAT_PNG);
+  rows = image ? g_try_new (png_bytep, image->height) : NULL;
+  if (!rows)
+    png_error (png, "out of memory");
+  g_assert (png_get_rowbytes (png, info) == row_bytes (image));
+  for (int y = 0; y < image->height; y++)
+    rows[y] = image_row (image, y);
+  png_read_image (png, rows);
+  png_read_end (png, NULL);
+
+  png_destroy_read_struct (&png, &info, NULL);
+  g_free (rows);
+  return image;
+}
+
+/* ---- JPEG reading and writing: errors ------------------------------------------------ */
+
+typedef struct
+{
+  struct jpeg_error_mgr pub;
+  jmp_buf               jump;
+  gboolean              truncated;
+  char                  message[JMSG_LENGTH_MAX];
+} JpegErrors;
+
+static void
+jpeg_error_exit_fn (j_common_ptr cinfo)
+{
+  JpegErrors *e = (JpegErrors *) cinfo->err;
+  cinfo->err->format_message (cinfo, e->message);
+  longjmp (e->jump, 1);
+}
+
+/* Warnings are quiet; a truncated file (libjpeg pads it with grey) is an error. */
+static void
+jpeg_emit_message_fn (j_common_ptr cinfo, int level)
+{
+  JpegErrors *e = (JpegErrors *) cinfo->err;
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF)
+    e->truncated = TRUE;
+}
+
+static void
+jpeg_errors_init (JpegErrors *e)
+{
+  memset (e, 0, sizeof *e);
+  jpeg_std_error (&e->pub);
+  e->pub.error_exit = jpeg_error_exit_fn;
+  e->pub.emit_message = jpeg_emit_message_fn;
+}
+
+static Image *
+load_jpeg (const char *path,
+           FILE       *file,
+           GError    **error)
+{
+  struct jpeg_decompress_struct cinfo;
+  JpegErrors errors;
+  Image *volatile image = NULL;
+
+  jpeg_errors_init (&errors);
+  cinfo.err = &errors.pub;
+  if (setjmp (errors.jump))
+    {
+      jpeg_destroy_decompress (&cinfo);
+      image_free (image);
+      fail (error, path, "cannot read", errors.message);
+      return NULL;
+    }
+  jpeg_create_decompress (&cinfo);
+  jpeg_stdio_src (&cinfo, file);
+  jpeg_read_header (&cinfo, TRUE);
+  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK)
+    {
+      jpeg_destroy_decompress (&cinfo);
+      fail (error, path, "cannot read", "CMYK JPEG images are not supported");
+      return NULL;
+    }
+  cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_start_decompress (&cinfo);
+
+  image = image_new (cinfo.output_width, cinfo.output_height, cinfo.output_components, 8,
+                     IMAGE_FORMAT_JPEG);
+  if (!image)
+    ERREXIT (&cinfo, JERR_OUT_OF_MEMORY);
+  while (cinfo.output_scanline < cinfo.output_height)
+    {
+      JSAMPROW row = image_row (image, cinfo.output_scanline);
+      jpeg_read_scanlines (&cinfo, &row, 1);
+    }
+  jpeg_finish_decompress (&cinfo);
+  jpeg_destroy_decompress (&cinfo);
+
+  if (errors.truncated)
+    {
+      image_free (image);
+      fail (error, path, "cannot read", "the JPEG data is truncated");
+      return NULL;
+    }
+  return image;
+}
+
+Image *
+image_load (const char  *path,
+            GError     **error)
+{
+  static const guint8 png_magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  static const guint8 jpeg_magic[3] = { 0xff, 0xd8, 0xff };
+  guint8 magic[8] = { 0 };
+  Image *image = NULL;
+  FILE *file = g_fopen (path, "rb");
+
+  if (!file)
+    {
+      fail (error, path, "cannot open", g_strerror (errno));
+      return NULL;
+    }
+  size_t n = fread (magic, 1, sizeof magic, file);
+  rewind (file);
+  if (n == sizeof magic && memcmp (magic, png_magic, 8) == 0)
+    image = load_png (path, file, error);
+  else if (n >= 3 && memcmp (magic, jpeg_magic, 3) == 0)
+    image = load_jpeg (path, file, error);
+  else
+    fail (error, path, "cannot read", "not a PNG or JPEG image");
+  fclose (file);
+  return image;
+}
+
+/* ---- rows as floats ------------------------------------------------------------------ */
+
+static inline float
+sample (const Image *image, const guint8 *row, gsize i)
+{
+  return image->depth == 16 ? ((const guint16 *) row)[i] * (1.0f / 65535.0f)
+                            : row[i] * (1.0f / 255.0f);
+}
+
+void
+image_row_rgba (const Image *image,
+                int          y,
+                float       *rgba)
+{
+  const guint8 *row = image_row (image, y);
+  const int nc = image->channels;
+
+  for (int x = 0; x < image->width; x++, rgba += 4)
+    {
+      gsize i = (gsize) x * nc;
+      if (nc >= 3)
+        for (int c = 0; c < 3; c++)
+          rgba[c] = sample (image, row, i + c);
+      else
+        rgba[0] = rgba[1] = rgba[2] = sample (image, row, i);
+      rgba[3] = image_has_alpha (image) ? sample (image, row, i + nc - 1) : 1.0f;
+    }
+}
+
+void
+image_row_mask (const Image *image,
+                int          y,
+                float       *out,
+                int          stride)
+{
+  const guint8 *row = image_row (image, y);
+  const int nc = image->channels;
+
+  for (int x = 0; x < image->width; x++)
+    {
+      gsize i = (gsize) x * nc;
+      float m = sample (image, row, i);
+      if (image_has_alpha (image))
+        m *= sample (image, row, i + nc - 1);
+      out[(gsize) x * stride] = m;
+    }
+}
+
+ImageFormat
+image_format_for_path (const char *path)
+{
+  const char *dot = strrchr (path, '.');
+
+  if (!dot || strchr (dot, G_DIR_SEPARATOR))
+    return IMAGE_FORMAT_UNKNOWN;
+  if (g_ascii_strcasecmp (dot, ".png") == 0)
+    return IMAGE_FORMAT_PNG;
+  if (g_ascii_strcasecmp (dot, ".jpg") == 0 || g_ascii_strcasecmp (dot, ".jpeg") == 0)
+    return IMAGE_FORMAT_JPEG;
+  if (g_ascii_strcasecmp (dot, ".pfm") == 0)
+    return IMAGE_FORMAT_PFM;
+  return IMAGE_FORMAT_UNKNOWN;
+}
+
+/* ---- writing --------------------------------------------------------------------------- */
+
+struct _ImageWriter
+{
+  char          *path, *tmp_path;
+  FILE          *file;
+  ImageFormat    format;
+  int            width, height, channels, depth, rows_done;
+  guint8        *row;
+  png_structp    png;
+  png_infop      info;
+  PngMessage     png_message;
+  struct jpeg_compress_struct jpeg;
+  JpegErrors     jpeg_errors;
+  gboolean       jpeg_started;
+};
+
+static gboolean
+writer_fail (ImageWriter *w,
+             GError     **error,
+             const char  *detail)
+{
+  return fail (error, w->path, "cannot write", detail);
+}
+
+static void
+writer_free (ImageWriter *w)
+{
+  if (w->png)
+    png_destroy_write_struct (&w->png, &w->info);
+  if (w->jpeg_started)
+    jpeg_destroy_compress (&w->jpeg);
+  if (w->file)
+    fclose (w->file);
+  g_free (w->row);
+  g_free (w->path);
+  g_free (w->tmp_path);
+  g_free (w);
+}
+
+void
+image_writer_abort (ImageWriter *w)
+{
+  if (!w)
+    return;
+  if (w->file)
+    {
+      fclose (w->file);
+      w->file = NULL;
+    }
+  if (w->tmp_path)
+    g_unlink (w->tmp_path);
+  writer_free (w);
+}
+
+/* Opens a temporary file in path's folder (so the final rename is atomic). */
+static ImageWriter *
+writer_open (const char  *path,
+             ImageFormat  format,
+             int          width,
+             int          height,
+             GError     **error)
+{
+  ImageWriter *w = g_new0 (ImageWriter, 1);
+  char *dir = g_path_get_dirname (path), *base = g_path_get_basename (path);
+  int fd;
+
+  w->path = g_strdup (path);
+  w->format = format;
+  w->width = width;
+  w->height = height;
+  w->tmp_path = g_strdup_printf ("%s" G_DIR_SEPARATOR_S ".%s.XXXXXX", dir, base);
+  g_free (dir);
+  g_free (base);
+
+  fd = g_mkstemp_full (w->tmp_path, O_WRONLY, 0666);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_clear_pointer (&w->tmp_path, g_free);
+      writer_fail (w, error, g_strerror (saved));
+      writer_free (w);
+      return NULL;
+    }
+  w->file = fdopen (fd, "wb");
+  return w;
+}
+
+static inline guint32
+quantize (float v, guint32 max)
+{
+  v = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
+  return (guint32) (v * max + 0.5f);
+}
+
+ImageWriter *
+image_writer_new (const char  *path,
+                  ImageFormat  format,
+                  int          width,
+                  int          height,
+                  int          channels,
+                  int          depth,
+                  int          quality,
+                  GError     **error)
+{
+  ImageWriter *w;
+
+  g_return_val_if_fail (format == IMAGE_FORMAT_PNG || format == IMAGE_FORMAT_JPEG, NULL);
+
+  w = writer_open (path, format, width, height, error);
+  if (!w)
+    return NULL;
+  w->channels = format == IMAGE_FORMAT_JPEG ? 3 : channels;
+  w->depth = format == IMAGE_FORMAT_JPEG ? 8 : depth;
+  w->row = g_malloc ((gsize) width * w->channels * (w->depth / 8));
+
+  if (format == IMAGE_FORMAT_PNG)
+    {
+      w->png = png_create_write_struct (PNG_LIBPNG_VER_STRING, &w->png_message,
+                                        png_error_fn, png_warning_fn);
+      w->info = w->png ? png_create_info_struct (w->png) : NULL;
+      if (!w->info || setjmp (png_jmpbuf (w->png)))
+        {
+          writer_fail (w, error, w->png_message.message[0] ? w->png_message.message : "out of memory");
+          image_writer_abort (w);
+          return NULL;
+        }
+      png_init_io (w->png, w->file);
+      png_set_IHDR (w->png, w->info, width, height, w->depth,
+                    w->channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
+                    PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+      png_write_info (w->png, w->info);
+      if (w->depth == 16 && G_BYTE_ORDER == G_LITTLE_ENDIAN)
+        png_set_swap (w->png);
+    }
+  else
+    {
+      jpeg_errors_init (&w->jpeg_errors);
+      w->jpeg.err = &w->jpeg_errors.pub;
+      if (setjmp (w->jpeg_errors.jump))
+        {
+          writer_fail (w, error, w->jpeg_errors.message);
+          image_writer_abort (w);
+          return NULL;
+        }
+      jpeg_create_compress (&w->jpeg);
+      w->jpeg_started = TRUE;
+      jpeg_stdio_dest (&w->jpeg, w->file);
+      w->jpeg.image_width = width;
+      w->jpeg.image_height = height;
+      w->jpeg.input_components = 3;
+      w->jpeg.in_color_space = JCS_RGB;
+      jpeg_set_defaults (&w->jpeg);
+      jpeg_set_quality (&w->jpeg, quality, TRUE);
+      jpeg_start_compress (&w->jpeg, TRUE);
+    }
+  return w;
+}
+
+gboolean
+image_writer_row (ImageWriter  *w,
+                  const float  *rgba,
+                  GError      **error)
+{
+  const int nc = w->channels;
+
+  g_return_val_if_fail (w->rows_done < w->height, FALSE);
+
+  for (int x = 0; x < w->width; x++)
+    for (int c = 0; c < nc; c++)
+      {
+        gsize i = (gsize) x * nc + c;
+        if (w->depth == 16)
+          ((guint16 *) w->row)[i] = quantize (rgba[4 * x + c], 65535);
+        else
+          w->row[i] = quantize (rgba[4 * x + c], 255);
+      }
+
+  if (w->format == IMAGE_FORMAT_PNG)
+    {
+      if (setjmp (png_jmpbuf (w->png)))
+        return writer_fail (w, error, w->png_message.message);
+      png_write_row (w->png, w->row);
+    }
+  else
+    {
+      JSAMPROW row = w->row;
+      if (setjmp (w->jpeg_errors.jump))
+        return writer_fail (w, error, w->jpeg_errors.message);
+      jpeg_write_scanlines (&w->jpeg, &row, 1);
+    }
+  w->rows_done++;
+  return TRUE;
+}
+
+static gboolean
+close_file (ImageWriter  *w,
+            GError      **error)
+{
+  int failed = ferror (w->file);
+
+  failed |= fclose (w->file);
+  w->file = NULL;
+  return failed ? writer_fail (w, error, g_strerror (errno ? errno : EIO)) : TRUE;
+}
+
+gboolean
+image_writer_finish (ImageWriter  *w,
+                     GError      **error)
+{
+  g_return_val_if_fail (w->rows_done == w->height, FALSE);
+
+  if (w->format == IMAGE_FORMAT_PNG)
+    {
+      if (setjmp (png_jmpbuf (w->png)))
+        return writer_fail (w, error, w->png_message.message);
+      png_write_end (w->png, NULL);
+    }
+  else if (w->format == IMAGE_FORMAT_JPEG)
+    {
+      if (setjmp (w->jpeg_errors.jump))
+        return writer_fail (w, error, w->jpeg_errors.message);
+      jpeg_finish_compress (&w->jpeg);
+    }
+  return close_file (w, error);
+}
+
+gboolean
+image_writer_commit (ImageWriter  *w,
+                     GError      **error)
+{
+  g_return_val_if_fail (w->file == NULL, FALSE);
+
+  if (g_rename (w->tmp_path, w->path) != 0)
+    {
+      writer_fail (w, error, g_strerror (errno));
+      image_writer_abort (w);
+      return FALSE;
+    }
+  g_clear_pointer (&w->tmp_path, g_free);
+  writer_free (w);
+  return TRUE;
+}
+
+static gboolean
+write_pfm (ImageWriter  *w,
+           const float  *planar,
+           GError      **error)
+{
+  gsize plane = (gsize) w->width * w->height;
+  float *line = g_new (float, (gsize) w->width * 3);
+
+  /* PFM: little-endian floats when the scale is negative, rows bottom to top. */
+  fprintf (w->file, "PF\n%d %d\n%s\n", w->width, w->height,
+           G_BYTE_ORDER == G_LITTLE_ENDIAN ? "-1.0" : "1.0");
+  for (int y = w->height - 1; y >= 0; y--)
+    {
+      for (int x = 0; x < w->width; x++)
+        for (int c = 0; c < 3; c++)
+          line[3 * x + c] = planar[c * plane + (gsize) y * w->width + x];
+      fwrite (line, sizeof (float), (gsize) w->width * 3, w->file);
+    }
+  g_free (line);
+  w->rows_done = w->height;
+  return close_file (w, error);
+}
+
+ImageWriter *
+image_write_planar (const char   *path,
+                    ImageFormat   format,
+                    const float  *planar,
+                    int           width,
+                    int           height,
+                    GError      **error)
+{
+  gsize plane = (gsize) width * height;
+  ImageWriter *w;
+  gboolean ok = TRUE;
+
+  if (format == IMAGE_FORMAT_PFM)
+    {
+      w = writer_open (path, format, width, height, error);
+      ok = w && write_pfm (w, planar, error);
+    }
+  else
+    {
+      float *rgba = g_new (float, (gsize) width * 4);
+      w = image_writer_new (path, IMAGE_FORMAT_PNG, width, height, 3, 16, 0, error);
+      for (int y = 0; w && ok && y < height; y++)
+        {
+          for (int x = 0; x < width; x++)
+            for (int c = 0; c < 4; c++)
+              rgba[4 * x + c] = c < 3 ? (planar[c * plane + (gsize) y * width + x] + 1.0f) * 0.5f : 1.0f;
+          ok = image_writer_row (w, rgba, error);
+        }
+      ok = w && ok && image_writer_finish (w, error);
+      g_free (rgba);
+    }
+  if (!ok && w)
+    {
+      image_writer_abort (w);
+      w = NULL;
+    }
+  return w;
+}

@@ -1,0 +1,337 @@
+/* The 17-term colour mapping of the SSH release (colour.colour_correction
+ * with terms=17 between the network's input and output, in linear RGB):
+ * sRGB transfer functions, the weighted fit and the fast per-pixel apply. */
+#include "hz-colormap.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SRGB_DECODE_KNEE 0.04045
+#define SRGB_ENCODE_KNEE 0.0031308
+
+double
+hz_srgb_to_linear (double v)
+{
+  return v <= SRGB_DECODE_KNEE ? v / 12.92 : pow ((v + 0.055) / 1.055, 2.4);
+}
+
+double
+hz_linear_to_srgb (double v)
+{
+  return v <= SRGB_ENCODE_KNEE ? v * 12.92 : 1.055 * pow (v, 1.0 / 2.4) - 0.055;
+}
+
+/* ---- fast transfer functions ----------------------------------------------- */
+
+/* Decoding is smooth above its knee: a uniform table with linear
+ * interpolation is within 1e-7 of pow. */
+#define DECODE_STEPS 4096
+/* Encoding is steep near 0, so its table is indexed by the float's exponent
+ * and top ENCODE_BITS mantissa bits: segments of constant relative width over
+ * the octaves [2^-9, 1), which cover everything above the knee. */
+#define ENCODE_BITS     6
+#define ENCODE_SHIFT    (23 - ENCODE_BITS)
+#define ENCODE_OCTAVES  9
+#define ENCODE_STEPS    (ENCODE_OCTAVES << ENCODE_BITS)
+
+static float decode_table[DECODE_STEPS + 1];
+static float encode_table[ENCODE_STEPS + 1];
+static guint32 encode_base;
+
+static inline guint32
+float_bits (float f)
+{
+  guint32 u;
+  memcpy (&u, &f, sizeof u);
+  return u;
+}
+
+static inline float
+bits_float (guint32 u)
+{
+  float f;
+  memcpy (&f, &u, sizeof f);
+  return f;
+}
+
+static void
+tables_init (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      for (int i = 0; i <= DECODE_STEPS; i++)
+        decode_table[i] = pow (((double) i / DECODE_STEPS + 0.055) / 1.055, 2.4);
+
+      encode_base = float_bits (ldexpf (1.0f, -ENCODE_OCTAVES)) >> ENCODE_SHIFT;
+      for (int i = 0; i <= ENCODE_STEPS; i++)
+        {
+          double x = bits_float ((encode_base + i) << ENCODE_SHIFT);
+          encode_table[i] = 1.055 * pow (x, 1.0 / 2.4) - 0.055;
+        }
+      g_once_init_leave (&done, 1);
+    }
+}
+
+static inline float
+decode_fast (float v)
+{
+  if (v <= (float) SRGB_DECODE_KNEE)
+    return v > 0.0f ? v * (float) (1.0 / 12.92) : 0.0f;
+  if (v >= 1.0f)
+    return 1.0f;
+
+  float x = v * DECODE_STEPS;
+  int i = (int) x;
+  float f = x - i;
+  return decode_table[i] + f * (decode_table[i + 1] - decode_table[i]);
+}
+
+static inline float
+encode_fast (float v)
+{
+  if (v <= (float) SRGB_ENCODE_KNEE)
+    return v > 0.0f ? v * 12.92f : 0.0f;
+  if (v >= 1.0f)
+    return 1.0f;
+
+  guint32 u = float_bits (v);
+  guint32 i = (u >> ENCODE_SHIFT) - encode_base;
+  float f = (u & ((1u << ENCODE_SHIFT) - 1)) * (1.0f / (1u << ENCODE_SHIFT));
+  return encode_table[i] + f * (encode_table[i + 1] - encode_table[i]);
+}
+
+float
+hz_srgb_to_linear_fast (float v)
+{
+  tables_init ();
+  return decode_fast (v);
+}
+
+float
+hz_linear_to_srgb_fast (float v)
+{
+  tables_init ();
+  return encode_fast (v);
+}
+
+/* ---- the mapping -------------------------------------------------------------- */
+
+void
+hz_colormap_identity (HzColorMap *map)
+{
+  memset (map, 0, sizeof *map);
+  for (int c = 0; c < 3; c++)
+    map->coef[c][c] = 1.0f;
+}
+
+void
+hz_colormap_terms (const double rgb[3],
+                   double       t[HZ_COLORMAP_TERMS])
+{
+  double r = rgb[0], g = rgb[1], b = rgb[2];
+
+  t[0] = r;
+  t[1] = g;
+  t[2] = b;
+  t[3] = r * g;
+  t[4] = r * b;
+  t[5] = g * b;
+  t[6] = r * r;
+  t[7] = g * g;
+  t[8] = b * b;
+  t[9] = r * g * b;
+  t[10] = r * r * g;
+  t[11] = g * g * b;
+  t[12] = b * b * r;
+  t[13] = r * r * r;
+  t[14] = g * g * g;
+  t[15] = b * b * b;
+  t[16] = 1.0;
+}
+
+void
+hz_colormap_eval (const HzColorMap *map,
+                  const double      rgb[3],
+                  double            out[3])
+{
+  double t[HZ_COLORMAP_TERMS];
+
+  hz_colormap_terms (rgb, t);
+  for (int c = 0; c < 3; c++)
+    {
+      double s = 0.0;
+      for (int k = 0; k < HZ_COLORMAP_TERMS; k++)
+        s += map->coef[c][k] * t[k];
+      out[c] = s;
+    }
+}
+
+/* In-place Cholesky solve of the symmetric positive definite n x n system
+ * a x = b for 3 right-hand sides (b is n x 3, overwritten by x). */
+static gboolean
+cholesky_solve (double *a,
+                double *b,
+                int     n)
+{
+  for (int j = 0; j < n; j++)
+    {
+      double d = a[j * n + j];
+      for (int k = 0; k < j; k++)
+        d -= a[j * n + k] * a[j * n + k];
+      if (!(d > 0.0))
+        return FALSE;
+      d = sqrt (d);
+      a[j * n + j] = d;
+      for (int i = j + 1; i < n; i++)
+        {
+          double s = a[i * n + j];
+          for (int k = 0; k < j; k++)
+            s -= a[i * n + k] * a[j * n + k];
+          a[i * n + j] = s / d;
+        }
+    }
+
+  for (int c = 0; c < 3; c++)
+    {
+      for (int i = 0; i < n; i++)
+        {
+          double s = b[i * 3 + c];
+          for (int k = 0; k < i; k++)
+            s -= a[i * n + k] * b[k * 3 + c];
+          b[i * 3 + c] = s / a[i * n + i];
+        }
+      for (int i = n - 1; i >= 0; i--)
+        {
+          double s = b[i * 3 + c];
+          for (int k = i + 1; k < n; k++)
+            s -= a[k * n + i] * b[k * 3 + c];
+          b[i * 3 + c] = s / a[i * n + i];
+        }
+    }
+  return TRUE;
+}
+
+static inline double
+unit (float v)
+{
+  return v > 0.0f ? (v < 1.0f ? v : 1.0) : 0.0;
+}
+
+gboolean
+hz_colormap_fit (HzColorMap   *map,
+                 const float  *before,
+                 const float  *after,
+                 const float  *weight,
+                 gsize         n,
+                 double        ridge,
+                 GError      **error)
+{
+  enum { K = HZ_COLORMAP_TERMS };
+  double ata[K * K] = { 0 };
+  double aty[K * 3] = { 0 };
+  double total = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double w = weight ? weight[i] : 1.0;
+      double rgb[3], y[3], t[K];
+
+      if (!(w > 0.0))
+        continue;
+      for (int c = 0; c < 3; c++)
+        {
+          rgb[c] = hz_srgb_to_linear (unit (before[c * n + i]));
+          y[c] = hz_srgb_to_linear (unit (after[c * n + i]));
+        }
+      hz_colormap_terms (rgb, t);
+      for (int j = 0; j < K; j++)
+        {
+          double wt = w * t[j];
+          for (int k = 0; k <= j; k++)
+            ata[j * K + k] += wt * t[k];
+          for (int c = 0; c < 3; c++)
+            aty[j * 3 + c] += wt * y[c];
+        }
+      total += w;
+    }
+
+  if (!(total > 0.0))
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                   "the colour fit has no pixels with a non-zero mask");
+      return FALSE;
+    }
+
+  /* Ridge toward the identity: minimise |W^1/2 (A x - y)|² + λ |x - I|². */
+  double lambda = ridge * total;
+  for (int j = 0; j < K; j++)
+    {
+      for (int k = j + 1; k < K; k++)
+        ata[j * K + k] = ata[k * K + j];
+      ata[j * K + j] += lambda;
+    }
+  for (int c = 0; c < 3; c++)
+    aty[c * 3 + c] += lambda;
+
+  if (!cholesky_solve (ata, aty, K))
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                   "the colour fit is degenerate (too few distinct colours)");
+      return FALSE;
+    }
+
+  for (int c = 0; c < 3; c++)
+    for (int k = 0; k < K; k++)
+      map->coef[c][k] = aty[k * 3 + c];
+  return TRUE;
+}
+
+void
+hz_colormap_apply (const HzColorMap *map,
+                   double            strength,
+                   float            *rgba,
+                   gsize             n_pixels)
+{
+  const float s = strength > 0.0 ? (strength < 1.0 ? strength : 1.0) : 0.0;
+  const float (*m)[HZ_COLORMAP_TERMS] = map->coef;
+
+  tables_init ();
+
+#pragma omp parallel for schedule(static) if (n_pixels >= 16384)
+  for (gssize i = 0; i < (gssize) n_pixels; i++)
+    {
+      float *p = rgba + 4 * i;
+      float e[3], t[HZ_COLORMAP_TERMS];
+
+      for (int c = 0; c < 3; c++)
+        e[c] = p[c] > 0.0f ? (p[c] < 1.0f ? p[c] : 1.0f) : 0.0f;
+      if (s == 0.0f)
+        {
+          for (int c = 0; c < 3; c++)
+            p[c] = e[c];
+          continue;
+        }
+
+      float r = decode_fast (e[0]), g = decode_fast (e[1]), b = decode_fast (e[2]);
+      float r2 = r * r, g2 = g * g, b2 = b * b;
+      t[0] = r;       t[1] = g;       t[2] = b;
+      t[3] = r * g;   t[4] = r * b;   t[5] = g * b;
+      t[6] = r2;      t[7] = g2;      t[8] = b2;
+      t[9] = r * g * b;
+      t[10] = r2 * g; t[11] = g2 * b; t[12] = b2 * r;
+      t[13] = r2 * r; t[14] = g2 * g; t[15] = b2 * b;
+      t[16] = 1.0f;
+
+      for (int c = 0; c < 3; c++)
+        {
+          float v = 0.0f;
+          for (int k = 0; k < HZ_COLORMAP_TERMS; k++)
+            v += m[c][k] * t[k];
+          v = encode_fast (v);
+          v = e[c] + s * (v - e[c]);
+          p[c] = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
+        }
+    }
+}

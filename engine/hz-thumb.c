@@ -1,0 +1,624 @@
+/* Working-size thumbnails: streaming area resampling, pull-push hole filling
+ * and the scene reader that feeds the network. */
+#include "hz-thumb.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Rows read per reader call, fewer for very wide images (~8 MB a chunk). */
+#define CHUNK_ROWS    64
+#define CHUNK_FLOATS  (2 << 20)
+/* Context around the mask's bounding box, as a fraction of its long side. */
+#define CONTENT_MARGIN 0.1
+
+static gboolean
+grow_buffer (gpointer *buf,
+             gsize    *cap,
+             gsize     size)
+{
+  if (size <= *cap)
+    return TRUE;
+  gpointer p = g_try_realloc (*buf, size);
+  if (!p)
+    return FALSE;
+  *buf = p;
+  *cap = size;
+  return TRUE;
+}
+
+/* Grows ptr (its capacity in bytes in cap) to n elements; FALSE if out of memory. */
+#define GROW(ptr, cap, n) \
+  ({ gpointer _b = (ptr); \
+     gboolean _ok = grow_buffer (&_b, &(cap), (gsize) (n) * sizeof *(ptr)); \
+     (ptr) = _b; _ok; })
+
+static gboolean
+out_of_memory (GError **error)
+{
+  g_set_error (error, HZ_ERROR, HZ_ERROR_MEMORY, "out of memory");
+  return FALSE;
+}
+
+void
+hz_thumb_size (int  w,
+               int  h,
+               int  long_side,
+               int *thumb_w,
+               int *thumb_h)
+{
+  int min_side = MIN (HZ_THUMB_MIN_SIDE, long_side);
+  int l = long_side;
+  int s = (int) lround ((double) MIN (w, h) * long_side / MAX (w, h));
+
+  s = CLAMP (s, min_side, long_side);
+  *thumb_w = w >= h ? l : s;
+  *thumb_h = w >= h ? s : l;
+}
+
+/* ---- the resampler -------------------------------------------------------------- */
+
+gboolean
+hz_resampler_init (HzResampler  *rs,
+                   int           src_w,
+                   int           src_h,
+                   int           dst_w,
+                   int           dst_h,
+                   int           channels,
+                   GError      **error)
+{
+  gsize n_dst = (gsize) dst_w * dst_h;
+
+  rs->src_w = src_w;
+  rs->src_h = src_h;
+  rs->dst_w = dst_w;
+  rs->dst_h = dst_h;
+  rs->channels = channels;
+  rs->sx = (double) src_w / dst_w;
+  rs->sy = (double) src_h / dst_h;
+  rs->total_weight = 0.0;
+
+  if (!GROW (rs->col_start, rs->cap_cols, 3 * dst_w)
+      || !GROW (rs->col_weight, rs->cap_weights, src_w + 2 * dst_w)
+      || !GROW (rs->acc, rs->cap_acc, n_dst * (channels + 1))
+      || !GROW (rs->row, rs->cap_row, (gsize) dst_w * (channels + 1)))
+    return out_of_memory (error);
+  rs->col_count = rs->col_start + dst_w;
+  rs->col_first = rs->col_count + dst_w;
+  rs->wacc = rs->acc + n_dst * channels;
+  memset (rs->acc, 0, n_dst * (channels + 1) * sizeof (float));
+
+  /* Destination column i covers the source interval [i sx, (i + 1) sx). */
+  int k = 0;
+  for (int i = 0; i < dst_w; i++)
+    {
+      double a = i * rs->sx, b = (i + 1) * rs->sx;
+      int x0 = (int) floor (a);
+      int x1 = MIN (src_w, (int) ceil (b));
+
+      rs->col_start[i] = x0;
+      rs->col_count[i] = x1 - x0;
+      rs->col_first[i] = k;
+      for (int x = x0; x < x1; x++)
+        rs->col_weight[k++] = MIN (x + 1.0, b) - MAX ((double) x, a);
+    }
+  g_assert (k <= src_w + 2 * dst_w);
+  return TRUE;
+}
+
+void
+hz_resampler_add_row (HzResampler  *rs,
+                      int           y,
+                      const float  *pixels,
+                      int           pixel_stride,
+                      const float  *weight,
+                      int           weight_stride)
+{
+  const int nc = rs->channels, dw = rs->dst_w;
+  double *row = rs->row;
+  double row_weight = 0.0;
+
+  g_return_if_fail (y >= 0 && y < rs->src_h);
+
+  for (int i = 0; i < dw; i++)
+    {
+      const float *cw = rs->col_weight + rs->col_first[i];
+      double sv[8] = { 0 }, sw = 0.0;
+
+      g_assert (nc <= 8);
+      for (int n = 0; n < rs->col_count[i]; n++)
+        {
+          int x = rs->col_start[i] + n;
+          double w = cw[n];
+          if (weight)
+            w *= weight[(gsize) x * weight_stride];
+          if (w == 0.0)
+            continue;
+          const float *p = pixels + (gsize) x * pixel_stride;
+          for (int c = 0; c < nc; c++)
+            sv[c] += w * p[c];
+          sw += w;
+        }
+      for (int c = 0; c < nc; c++)
+        row[i * (nc + 1) + c] = sv[c];
+      row[i * (nc + 1) + nc] = sw;
+      row_weight += sw;
+    }
+  if (row_weight == 0.0)
+    return;
+
+  /* Destination row j covers the source interval [j sy, (j + 1) sy). */
+  for (int j = (int) floor (y / rs->sy); j < rs->dst_h && j * rs->sy < y + 1; j++)
+    {
+      double wy = MIN (y + 1.0, (j + 1) * rs->sy) - MAX ((double) y, j * rs->sy);
+      gsize plane = (gsize) rs->dst_w * rs->dst_h;
+      float *wacc = rs->wacc + (gsize) j * dw;
+
+      if (wy <= 0.0)
+        continue;
+      for (int c = 0; c < nc; c++)
+        {
+          float *acc = rs->acc + c * plane + (gsize) j * dw;
+          for (int i = 0; i < dw; i++)
+            acc[i] += wy * row[i * (nc + 1) + c];
+        }
+      for (int i = 0; i < dw; i++)
+        wacc[i] += wy * row[i * (nc + 1) + nc];
+      rs->total_weight += wy * row_weight;
+    }
+}
+
+void
+hz_resampler_finish (HzResampler *rs,
+                     float       *out,
+                     float       *coverage)
+{
+  gsize plane = (gsize) rs->dst_w * rs->dst_h;
+  double area = rs->sx * rs->sy;
+
+  for (gsize p = 0; p < plane; p++)
+    {
+      float w = rs->wacc[p];
+      for (int c = 0; c < rs->channels; c++)
+        out[c * plane + p] = w > 0.0f ? rs->acc[c * plane + p] / w : 0.0f;
+      if (coverage)
+        coverage[p] = MIN (1.0, w / area);
+    }
+}
+
+void
+hz_resampler_clear (HzResampler *rs)
+{
+  g_free (rs->col_start);
+  g_free (rs->col_weight);
+  g_free (rs->acc);
+  g_free (rs->row);
+  memset (rs, 0, sizeof *rs);
+}
+
+/* ---- pull-push ---------------------------------------------------------------- */
+
+typedef struct
+{
+  int    w, h;
+  float *v;   /* channels planes */
+  float *c;   /* coverage */
+} Level;
+
+gboolean
+hz_fill_holes (float       *planar,
+               const float *coverage,
+               int          channels,
+               int          w,
+               int          h)
+{
+  GArray *levels = g_array_new (FALSE, FALSE, sizeof (Level));
+  Level top = { w, h, planar, (float *) coverage };
+  gboolean any;
+
+  g_array_append_val (levels, top);
+
+  /* Pull: each coarser pixel is the coverage-weighted mean of its (up to)
+   * four children, its coverage their summed coverage, at most 1. */
+  while (top.w > 1 || top.h > 1)
+    {
+      Level p = { (top.w + 1) / 2, (top.h + 1) / 2, NULL, NULL };
+      gsize pn = (gsize) p.w * p.h, tn = (gsize) top.w * top.h;
+
+      p.v = g_new0 (float, pn * (channels + 1));
+      p.c = p.v + pn * channels;
+      for (int y = 0; y < p.h; y++)
+        for (int x = 0; x < p.w; x++)
+          {
+            double sc = 0.0, sv[8] = { 0 };
+            g_assert (channels <= 8);
+            for (int dy = 0; dy < 2; dy++)
+              for (int dx = 0; dx < 2; dx++)
+                {
+                  int cx = 2 * x + dx, cy = 2 * y + dy;
+                  if (cx >= top.w || cy >= top.h)
+                    continue;
+                  gsize i = (gsize) cy * top.w + cx;
+                  sc += top.c[i];
+                  for (int ch = 0; ch < channels; ch++)
+                    sv[ch] += top.c[i] * top.v[ch * tn + i];
+                }
+            gsize o = (gsize) y * p.w + x;
+            for (int ch = 0; ch < channels; ch++)
+              p.v[ch * pn + o] = sc > 0.0 ? sv[ch] / sc : 0.0;
+            p.c[o] = MIN (1.0, sc);
+          }
+      g_array_append_val (levels, p);
+      top = p;
+    }
+
+  any = top.c[0] > 0.0f;
+
+  /* Push: from the coarsest level down, blend each pixel with the bilinear
+   * estimate of the (already complete) coarser level at its centre. */
+  for (guint l = levels->len - 1; any && l > 0; l--)
+    {
+      Level *p = &g_array_index (levels, Level, l);
+      Level *f = &g_array_index (levels, Level, l - 1);
+      gsize pn = (gsize) p->w * p->h, fn = (gsize) f->w * f->h;
+
+      for (int y = 0; y < f->h; y++)
+        {
+          double py = CLAMP ((y + 0.5) / 2 - 0.5, 0.0, p->h - 1.0);
+          int y0 = (int) py, y1 = MIN (y0 + 1, p->h - 1);
+          double ty = py - y0;
+          for (int x = 0; x < f->w; x++)
+            {
+              double px = CLAMP ((x + 0.5) / 2 - 0.5, 0.0, p->w - 1.0);
+              int x0 = (int) px, x1 = MIN (x0 + 1, p->w - 1);
+              double tx = px - x0;
+              gsize i = (gsize) y * f->w + x;
+              double c = CLAMP (f->c[i], 0.0f, 1.0f);
+              for (int ch = 0; ch < channels; ch++)
+                {
+                  const float *pv = p->v + ch * pn;
+                  double e = (1 - ty) * ((1 - tx) * pv[y0 * p->w + x0] + tx * pv[y0 * p->w + x1])
+                             + ty * ((1 - tx) * pv[y1 * p->w + x0] + tx * pv[y1 * p->w + x1]);
+                  f->v[ch * fn + i] = c * f->v[ch * fn + i] + (1 - c) * e;
+                }
+            }
+        }
+    }
+
+  for (guint l = 1; l < levels->len; l++)
+    g_free (g_array_index (levels, Level, l).v);
+  g_array_free (levels, TRUE);
+  return any;
+}
+
+/* ---- scenes --------------------------------------------------------------------- */
+
+static gboolean
+rect_intersect (const HzRect *a,
+                const HzRect *b,
+                HzRect       *out)
+{
+  int x0 = MAX (a->x, b->x), y0 = MAX (a->y, b->y);
+  int x1 = MIN ((gint64) a->x + a->width, (gint64) b->x + b->width);
+  int y1 = MIN ((gint64) a->y + a->height, (gint64) b->y + b->height);
+
+  *out = (HzRect) { x0, y0, MAX (0, x1 - x0), MAX (0, y1 - y0) };
+  return out->width > 0 && out->height > 0;
+}
+
+static gboolean
+check_reader (const HzReader *r,
+              const char     *what,
+              GError        **error)
+{
+  if (r->width > 0 && r->height > 0 && r->read)
+    return TRUE;
+  g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, "the %s is empty (%dx%d)",
+               what, r->width, r->height);
+  return FALSE;
+}
+
+static gboolean
+read_rows (const HzReader  *r,
+           int              y,
+           int              n,
+           float           *rows,
+           GError         **error)
+{
+  GError *local = NULL;
+
+  if (r->read (r->user_data, y, n, rows, &local))
+    return TRUE;
+  if (local)
+    g_propagate_error (error, local);
+  else
+    g_set_error (error, HZ_ERROR, HZ_ERROR_IO, "reading the image failed");
+  return FALSE;
+}
+
+typedef struct
+{
+  HzProgressFunc  func;
+  gpointer        data;
+  GCancellable   *cancellable;
+} Progress;
+
+static gboolean
+report (const Progress *p,
+        double          fraction,
+        GError        **error)
+{
+  if (g_cancellable_is_cancelled (p->cancellable)
+      || (p->func && !p->func (CLAMP (fraction, 0.0, 1.0), p->data)))
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_CANCELLED, "cancelled");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+chunk_rows (int width)
+{
+  return CLAMP (CHUNK_FLOATS / (4 * width), 1, CHUNK_ROWS);
+}
+
+/* Pass 1: the bounding box of mask > 0, in foreground coordinates. */
+static gboolean
+mask_bbox (HzSceneThumbs   *t,
+           const HzReader  *fg,
+           const Progress  *progress,
+           HzRect          *bbox,
+           GError         **error)
+{
+  int rows = chunk_rows (fg->width);
+  int x0 = fg->width, x1 = -1, y0 = fg->height, y1 = -1;
+
+  if (!GROW (t->fg_rows, t->cap_fg, (gsize) fg->width * rows * 4))
+    return out_of_memory (error);
+
+  for (int y = 0; y < fg->height; y += rows)
+    {
+      int n = MIN (rows, fg->height - y);
+      if (!read_rows (fg, y, n, t->fg_rows, error))
+        return FALSE;
+      for (int r = 0; r < n; r++)
+        {
+          const float *row = t->fg_rows + (gsize) r * fg->width * 4;
+          int first = -1, last = -1;
+          for (int x = 0; x < fg->width; x++)
+            if (row[4 * x + 3] > 0.0f)
+              {
+                if (first < 0)
+                  first = x;
+                last = x;
+              }
+          if (first < 0)
+            continue;
+          x0 = MIN (x0, first);
+          x1 = MAX (x1, last);
+          y0 = MIN (y0, y + r);
+          y1 = y + r;
+        }
+      if (!report (progress, 0.5 * (y + n) / fg->height, error))
+        return FALSE;
+    }
+
+  if (x1 < 0)
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, "the mask is empty");
+      return FALSE;
+    }
+  *bbox = (HzRect) { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
+  return TRUE;
+}
+
+static inline float
+unit (float v)
+{
+  return v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
+}
+
+/* One content row (foreground row fy): fg over bg with the soft mask, RGB and
+ * the mask, over the region's columns. Pixels off the canvas keep the fg. */
+static void
+content_row (HzSceneThumbs   *t,
+             const HzScene   *scene,
+             const float     *fg_row,
+             const float     *bg_row)
+{
+  const HzRect *r = &t->region;
+  float *out = t->line;
+
+  for (int x = r->x; x < r->x + r->width; x++, out += 4)
+    {
+      const float *f = fg_row + 4 * x;
+      float m = unit (f[3]);
+      int bx = x + scene->fg_x;
+
+      if (bg_row && bx >= 0 && bx < scene->background.width)
+        {
+          const float *b = bg_row + 4 * bx;
+          for (int c = 0; c < 3; c++)
+            out[c] = m * f[c] + (1 - m) * b[c];
+        }
+      else
+        for (int c = 0; c < 3; c++)
+          out[c] = f[c];
+      out[3] = m;
+    }
+}
+
+/* The reference row's pixel weights: 1 - mask where the foreground covers. */
+static void
+reference_weights (HzSceneThumbs   *t,
+                   const HzScene   *scene,
+                   const float     *fg_row)
+{
+  const HzRect *b = &t->box;
+
+  for (int x = b->x; x < b->x + b->width; x++)
+    {
+      int fx = x - scene->fg_x;
+      float w = 1.0f;
+      if (fg_row && fx >= 0 && fx < scene->foreground.width)
+        w = 1.0f - unit (fg_row[4 * fx + 3]);
+      t->line_weight[x - b->x] = w;
+    }
+}
+
+static gboolean
+in_span (int y, int start, int length)
+{
+  return y >= start && y < start + length;
+}
+
+/* Pass 2: both thumbnails in one sweep down the canvas. */
+static gboolean
+sweep (HzSceneThumbs   *t,
+       const HzScene   *scene,
+       const Progress  *progress,
+       GError         **error)
+{
+  const HzReader *fg = &scene->foreground, *bg = &scene->background;
+  int content_top = t->region.y + scene->fg_y;
+  int lo = MIN (content_top, t->box.y);
+  int hi = MAX (content_top + t->region.height, t->box.y + t->box.height);
+  int rows = MIN (chunk_rows (fg->width), chunk_rows (bg->width));
+
+  if (!GROW (t->fg_rows, t->cap_fg, (gsize) fg->width * rows * 4)
+      || !GROW (t->bg_rows, t->cap_bg, (gsize) bg->width * rows * 4)
+      || !GROW (t->line, t->cap_line, (gsize) t->region.width * 4 + t->box.width))
+    return out_of_memory (error);
+  t->line_weight = t->line + (gsize) t->region.width * 4;
+
+  for (int y = lo; y < hi; y += rows)
+    {
+      int n = MIN (rows, hi - y);
+      HzRect chunk = { 0, y, 1, n }, c_span = { 0, content_top, 1, t->region.height };
+      HzRect b_span = { 0, t->box.y, 1, t->box.height }, need_c, need_b, fg_rows, bg_rows;
+      gboolean has_c = rect_intersect (&chunk, &c_span, &need_c);
+      gboolean has_b = rect_intersect (&chunk, &b_span, &need_b);
+
+      if (!has_c && !has_b)
+        continue;
+
+      /* Read the hull of the rows either thumbnail needs in this chunk. */
+      int a = has_c ? (has_b ? MIN (need_c.y, need_b.y) : need_c.y) : need_b.y;
+      int e = has_c ? (has_b ? MAX (need_c.y + need_c.height, need_b.y + need_b.height)
+                             : need_c.y + need_c.height)
+                    : need_b.y + need_b.height;
+      HzRect hull = { 0, a, 1, e - a };
+      HzRect fg_canvas = { 0, scene->fg_y, 1, fg->height }, bg_canvas = { 0, 0, 1, bg->height };
+      gboolean has_fg = rect_intersect (&hull, &fg_canvas, &fg_rows);
+      gboolean has_bg = rect_intersect (&hull, &bg_canvas, &bg_rows);
+
+      if (has_fg && !read_rows (fg, fg_rows.y - scene->fg_y, fg_rows.height, t->fg_rows, error))
+        return FALSE;
+      if (has_bg && !read_rows (bg, bg_rows.y, bg_rows.height, t->bg_rows, error))
+        return FALSE;
+
+      for (int cy = a; cy < e; cy++)
+        {
+          const float *fg_row = has_fg && in_span (cy, fg_rows.y, fg_rows.height)
+            ? t->fg_rows + (gsize) (cy - fg_rows.y) * fg->width * 4 : NULL;
+          const float *bg_row = has_bg && in_span (cy, bg_rows.y, bg_rows.height)
+            ? t->bg_rows + (gsize) (cy - bg_rows.y) * bg->width * 4 : NULL;
+
+          if (in_span (cy, content_top, t->region.height))
+            {
+              content_row (t, scene, fg_row, bg_row);
+              hz_resampler_add_row (&t->content_rs, cy - content_top, t->line, 4, NULL, 0);
+            }
+          if (in_span (cy, t->box.y, t->box.height))
+            {
+              reference_weights (t, scene, fg_row);
+              hz_resampler_add_row (&t->reference_rs, cy - t->box.y,
+                                    bg_row + 4 * t->box.x, 4, t->line_weight, 1);
+            }
+        }
+      if (!report (progress, 0.5 + 0.5 * (e - lo) / (hi - lo), error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hz_scene_read (HzSceneThumbs   *t,
+               const HzScene   *scene,
+               int              working_size,
+               HzProgressFunc   progress_func,
+               gpointer         progress_data,
+               GCancellable    *cancellable,
+               GError         **error)
+{
+  const HzReader *fg = &scene->foreground, *bg = &scene->background;
+  Progress progress = { progress_func, progress_data, cancellable };
+  HzRect canvas = { 0, 0, bg->width, bg->height }, bbox;
+
+  if (!check_reader (fg, "foreground", error) || !check_reader (bg, "background", error))
+    return FALSE;
+
+  if (!scene->has_box)
+    t->box = canvas;
+  else if (scene->box.width <= 0 || scene->box.height <= 0
+           || !rect_intersect (&scene->box, &canvas, &t->box))
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                   "the reference box %dx%d%+d%+d lies outside the image (%dx%d)",
+                   scene->box.width, scene->box.height, scene->box.x, scene->box.y,
+                   bg->width, bg->height);
+      return FALSE;
+    }
+
+  if (!report (&progress, 0.0, error) || !mask_bbox (t, fg, &progress, &bbox, error))
+    return FALSE;
+
+  int margin = (int) ceil (CONTENT_MARGIN * MAX (bbox.width, bbox.height));
+  HzRect grown = { bbox.x - margin, bbox.y - margin,
+                   bbox.width + 2 * margin, bbox.height + 2 * margin };
+  HzRect layer = { 0, 0, fg->width, fg->height };
+  rect_intersect (&grown, &layer, &t->region);
+
+  hz_thumb_size (t->region.width, t->region.height, working_size, &t->content_w, &t->content_h);
+  hz_thumb_size (t->box.width, t->box.height, working_size, &t->reference_w, &t->reference_h);
+
+  gsize cn = (gsize) t->content_w * t->content_h, rn = (gsize) t->reference_w * t->reference_h;
+  if (!hz_resampler_init (&t->content_rs, t->region.width, t->region.height,
+                          t->content_w, t->content_h, 4, error)
+      || !hz_resampler_init (&t->reference_rs, t->box.width, t->box.height,
+                             t->reference_w, t->reference_h, 3, error))
+    return FALSE;
+  if (!GROW (t->content, t->cap_content, 4 * cn)
+      || !GROW (t->reference, t->cap_reference, 4 * rn))
+    return out_of_memory (error);
+  t->mask = t->content + 3 * cn;
+  t->coverage = t->reference + 3 * rn;
+
+  if (!sweep (t, scene, &progress, error))
+    return FALSE;
+
+  if (!(t->reference_rs.total_weight > 0.0))
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                   "the reference box %dx%d%+d%+d is entirely covered by the foreground",
+                   t->box.width, t->box.height, t->box.x, t->box.y);
+      return FALSE;
+    }
+  hz_resampler_finish (&t->content_rs, t->content, NULL);
+  hz_resampler_finish (&t->reference_rs, t->reference, t->coverage);
+  hz_fill_holes (t->reference, t->coverage, 3, t->reference_w, t->reference_h);
+  return report (&progress, 1.0, error);
+}
+
+void
+hz_scene_thumbs_clear (HzSceneThumbs *t)
+{
+  hz_resampler_clear (&t->content_rs);
+  hz_resampler_clear (&t->reference_rs);
+  g_free (t->content);
+  g_free (t->reference);
+  g_free (t->fg_rows);
+  g_free (t->bg_rows);
+  g_free (t->line);
+  memset (t, 0, sizeof *t);
+}

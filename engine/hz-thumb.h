@@ -1,0 +1,100 @@
+/* Working-size thumbnails: a streaming weighted area resampler, pull-push hole
+ * filling, and reading a scene into the network's two inputs. */
+#ifndef HZ_THUMB_H
+#define HZ_THUMB_H
+
+#include "harmonize.h"
+
+/* The shortest side a thumbnail gets (the network's style encoder and
+ * reflection padding need a few pixels; thinner regions are stretched). */
+#define HZ_THUMB_MIN_SIDE 16
+
+/* The size of a w x h region scaled so that its long side is long_side,
+ * aspect kept (short side at least HZ_THUMB_MIN_SIDE, at most long_side). */
+void hz_thumb_size (int  w,
+                    int  h,
+                    int  long_side,
+                    int *thumb_w,
+                    int *thumb_h);
+
+/* Streaming area resampling of src_w x src_h to dst_w x dst_h (down or up):
+ * every destination pixel is the weighted mean of the source area it covers,
+ * each source pixel weighted by its overlap times its own weight. Rows may
+ * come in any order, each at most once. Buffers are kept for reuse. */
+typedef struct
+{
+  int     src_w, src_h, dst_w, dst_h, channels;
+  double  sx, sy;
+  double  total_weight;   /* sum of every pixel weight added */
+  /* private */
+  int    *col_start, *col_count, *col_first;   /* one block: start, count, first */
+  float  *col_weight;
+  float  *acc, *wacc;
+  double *row;
+  gsize   cap_cols, cap_weights, cap_acc, cap_row;
+} HzResampler;
+
+gboolean hz_resampler_init     (HzResampler  *rs,
+                                int           src_w,
+                                int           src_h,
+                                int           dst_w,
+                                int           dst_h,
+                                int           channels,
+                                GError      **error);
+/* pixels: src_w pixels, channel c of pixel x at pixels[x * pixel_stride + c];
+ * weight: NULL (all 1) or src_w weights at weight[x * weight_stride]. */
+void     hz_resampler_add_row  (HzResampler  *rs,
+                                int           y,
+                                const float  *pixels,
+                                int           pixel_stride,
+                                const float  *weight,
+                                int           weight_stride);
+/* out: planar channels x dst_h x dst_w (0 where nothing was added);
+ * coverage (may be NULL): dst_h x dst_w, the added weight over the pixel's
+ * area, in [0, 1]. */
+void     hz_resampler_finish   (HzResampler  *rs,
+                                float        *out,
+                                float        *coverage);
+void     hz_resampler_clear    (HzResampler  *rs);
+
+/* Pull-push interpolation (Gortler et al. 1996): every pixel becomes
+ * coverage * itself + (1 - coverage) * the coarser levels' estimate from its
+ * surroundings, so fully covered pixels keep their value and holes are filled
+ * smoothly. planar: channels x h x w, changed in place. FALSE (nothing
+ * changed) when the coverage is zero everywhere. */
+gboolean hz_fill_holes         (float        *planar,
+                                const float  *coverage,
+                                int           channels,
+                                int           w,
+                                int           h);
+
+/* The network's inputs for one scene, R'G'B' in [0, 1]; buffers are kept
+ * for reuse by later reads. */
+typedef struct
+{
+  int     content_w, content_h;
+  float  *content;        /* planar 3 x content_h x content_w: fg over bg */
+  float  *mask;           /* content_h x content_w, the soft mask */
+  int     reference_w, reference_h;
+  float  *reference;      /* planar 3 x reference_h x reference_w, fg excluded */
+  HzRect  region;         /* the content region, foreground coordinates */
+  HzRect  box;            /* the reference box, clipped, background coordinates */
+  /* private */
+  HzResampler  content_rs, reference_rs;
+  float       *fg_rows, *bg_rows, *line, *line_weight, *coverage;
+  gsize        cap_fg, cap_bg, cap_line, cap_content, cap_reference;
+} HzSceneThumbs;
+
+/* Reads the scene (see hz_fit_scene) in chunks of rows. progress gets the
+ * fraction of this step in [0, 1]; FALSE from it, or the cancellable, stops
+ * with HZ_ERROR_CANCELLED. */
+gboolean hz_scene_read         (HzSceneThumbs   *thumbs,
+                                const HzScene   *scene,
+                                int              working_size,
+                                HzProgressFunc   progress,
+                                gpointer         progress_data,
+                                GCancellable    *cancellable,
+                                GError         **error);
+void     hz_scene_thumbs_clear (HzSceneThumbs   *thumbs);
+
+#endif

@@ -245,10 +245,12 @@ epilogue (const HzConv *conv,
             }
           break;
         case HZ_ACT_LEAKY:
+          /* max (v, 0.2 v), both computed: the compiler will not speculate
+           * a multiplication that could trap, and a branch mispredicts */
           for (i = 0; i < n; i++)
             {
-              float v = p[i] + b;
-              p[i] = (v > 0.0f ? v : 0.2f * v) * sc + sh;
+              float v = p[i] + b, l = 0.2f * v;
+              p[i] = (v > l ? v : l) * sc + sh;
             }
           break;
         }

@@ -199,8 +199,11 @@ hz_net_new (const HzWeights *weights,
     }
   se_init (&net->se_1, weights, "se_1");
 
+  /* Over the content half of its input: the style half is constant over the
+   * image and added apart (hz_conv_add_constant_channels). */
   conv_init (&net->content_style, weights, "content_style_conv",
-             2 * STYLE_DIM, STYLE_DIM, 3, HZ_ACT_NONE);
+             STYLE_DIM, STYLE_DIM, 3, HZ_ACT_NONE);
+  net->content_style.weight_ld = 2 * STYLE_DIM * 3 * 3;
 
   for (i = 0; i < N_STAGES - 1; i++)
     {
@@ -484,10 +487,11 @@ hz_net_forward (const HzNet      *net,
   walk_convs (net, hp, wp, hr, wr, measure_conv, &sizes);
 
   /* cat[i]: decoder input of stage i, the skip in its second half; cat[4]:
-   * the fusion input, the SE'd content then the tiled style vector. */
+   * the SE'd content. */
   at_pad = take (&top_floats, 3 * (gsize) hp * wp);
   for (i = 0; i < N_STAGES; i++)
-    at_cat[i] = take (&top_floats, 2 * (gsize) stage_channels (i) * (hp >> i) * (wp >> i));
+    at_cat[i] = take (&top_floats, (i < N_STAGES - 1 ? 2 : 1)
+                                   * (gsize) stage_channels (i) * (hp >> i) * (wp >> i));
   at_work[0] = take (&top_floats, sizes.work);
   at_work[1] = take (&top_floats, sizes.work);
   at_style = take (&top_floats, STYLE_DIM);
@@ -549,20 +553,17 @@ hz_net_forward (const HzNet      *net,
         hs /= 2, ws /= 2;
     }
 
-  /* Fusion: SE'd content and the style vector tiled, through content_style_conv. */
+  /* Fusion: content_style_conv over the SE'd content and the style vector
+   * tiled, the latter's part added without tiling. */
   x = cat[N_STAGES - 1];
   apply_se (&net->se_1, x, (gsize) hs * ws, run.n_threads);
   if (!step (&run, "se_1", x, STYLE_DIM, hs, ws, 0.0, error))
     return FALSE;
-  for (c = 0; c < STYLE_DIM; c++)
-    {
-      float *plane = x + (gsize) (STYLE_DIM + c) * hs * ws;
-      gsize j;
-
-      for (j = 0; j < (gsize) hs * ws; j++)
-        plane[j] = style[c];
-    }
-  if (!run_conv (&run, &net->content_style, "content_style_conv", x, &hs, &ws, work[0], error))
+  hz_conv2d (&net->content_style, x, hs, ws, work[0], run.scratch, run.n_threads);
+  hz_conv_add_constant_channels (&net->content_style, STYLE_DIM, STYLE_DIM, style,
+                                 hs, ws, work[0], run.n_threads);
+  if (!step (&run, "content_style_conv", work[0], STYLE_DIM, hs, ws,
+             conv_macs (&net->content_style, hs, ws), error))
     return FALSE;
 
   /* Decoder: upsample + deconv into the first half of cat[stage], then the block. */

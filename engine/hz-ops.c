@@ -269,12 +269,13 @@ hz_conv2d (const HzConv *conv,
   int nt = resolve_threads (n_threads);
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
   int kk = conv->cin * conv->k * conv->k;
+  int lda = conv->weight_ld ? conv->weight_ld : kk;
   gsize plane = (gsize) ho * wo;
   int rows, oy0;
 
   if (conv_is_pointwise (conv))
     {
-      hz_sgemm (conv->cout, (int) plane, conv->cin, conv->weight, conv->cin,
+      hz_sgemm (conv->cout, (int) plane, conv->cin, conv->weight, lda,
                 in, (int) plane, out, (int) plane, FALSE, nt);
       epilogue (conv, out, plane, plane, nt);
       return;
@@ -288,9 +289,59 @@ hz_conv2d (const HzConv *conv,
       float *col = scratch;
 
       im2col (conv, in, h, w, oy0, oy1, wo, col, col + (gsize) kk * n, nt);
-      hz_sgemm (conv->cout, (int) n, kk, conv->weight, kk, col, (int) n,
+      hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, col, (int) n,
                 out + (gsize) oy0 * wo, (int) plane, FALSE, nt);
       epilogue (conv, out + (gsize) oy0 * wo, plane, n, nt);
+    }
+}
+
+void
+hz_conv_add_constant_channels (const HzConv *conv,
+                               int           first,
+                               int           n,
+                               const float  *values,
+                               int           h,
+                               int           w,
+                               float        *out,
+                               int           n_threads)
+{
+  int k = conv->k, kk = k * k, pad = conv->pad, o;
+  int ld = conv->weight_ld ? conv->weight_ld : conv->cin * kk;
+
+  g_return_if_fail (conv->stride == 1 && conv->pad_mode == HZ_PAD_ZERO && !conv->upsample && kk <= 49);
+
+#pragma omp parallel for num_threads (resolve_threads (n_threads)) schedule (static)
+  for (o = 0; o < conv->cout; o++)
+    {
+      const float *wt = conv->weight + (gsize) o * ld + (gsize) first * kk;
+      float *p = out + (gsize) o * h * w;
+      float tap[49];
+      int t, c, y, x;
+
+      /* each tap's sum over the constant channels */
+      for (t = 0; t < kk; t++)
+        {
+          double sum = 0.0;
+
+          for (c = 0; c < n; c++)
+            sum += (double) wt[c * kk + t] * values[c];
+          tap[t] = (float) sum;
+        }
+      for (y = 0; y < h; y++)
+        {
+          int ky0 = MAX (0, pad - y), ky1 = MIN (k, h + pad - y);
+
+          for (x = 0; x < w; x++)
+            {
+              int kx0 = MAX (0, pad - x), kx1 = MIN (k, w + pad - x), ky, kx;
+              float sum = 0.0f;
+
+              for (ky = ky0; ky < ky1; ky++)
+                for (kx = kx0; kx < kx1; kx++)
+                  sum += tap[ky * k + kx];
+              p[(gsize) y * w + x] += sum;
+            }
+        }
     }
 }
 

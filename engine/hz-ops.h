@@ -27,6 +27,8 @@ typedef struct
   HzPadMode     pad_mode;
   gboolean      upsample;  /* convolve the input bilinearly upsampled x2 (align_corners=False) */
   const float  *weight;    /* cout x cin x k x k (PyTorch's layout) */
+  int           weight_ld; /* floats from one output channel's weights to the next;
+                            * 0: cin * k * k, more: the first cin input channels of a wider conv */
   const float  *bias;      /* cout, or NULL */
   HzAct         act;
   const float  *scale;     /* cout, or NULL: no BatchNorm */
@@ -66,6 +68,20 @@ void    hz_conv2d             (const HzConv *conv,
                                float        *out,
                                float        *scratch,
                                int           n_threads);
+
+/* Adds to out (cout x h x w, the output of conv, stride 1 and zero padding,
+ * before any activation) what n more input channels, each constant over
+ * the image (values), contribute; their weights are input channels first,
+ * first + 1, … of conv->weight. The sum over the taps that fall inside the
+ * image, without the columns of a convolution. */
+void    hz_conv_add_constant_channels (const HzConv *conv,
+                                       int           first,
+                                       int           n,
+                                       const float  *values,
+                                       int           h,
+                                       int           w,
+                                       float        *out,
+                                       int           n_threads);
 
 /* 2 x 2 max pooling, stride 2 (floor): c x h x w to c x h/2 x w/2. */
 void    hz_maxpool2           (const float  *in,

@@ -268,6 +268,61 @@ test_conv (gconstpointer data)
   g_free (want);
 }
 
+/* A conv over [x; planes constant over the image] as the conv over x with
+ * the wider weights plus hz_conv_add_constant_channels (the network's
+ * content_style_conv over the content and the tiled style vector). */
+static void
+test_conv_constant_channels (void)
+{
+  static const int cases[][7] = { /* cin, n_const, cout, k, pad, h, w */
+    { 6, 5, 7, 3, 1, 9, 11 }, { 3, 4, 5, 3, 1, 1, 2 }, { 3, 4, 5, 3, 1, 2, 1 },
+    { 2, 3, 4, 5, 2, 3, 6 }, { 4, 3, 6, 1, 0, 5, 4 },
+  };
+  guint t;
+
+  for (t = 0; t < G_N_ELEMENTS (cases); t++)
+    {
+      int cin = cases[t][0], nc = cases[t][1], cout = cases[t][2], k = cases[t][3];
+      int h = cases[t][5], w = cases[t][6], c;
+      gsize plane = (gsize) h * w, n_out = cout * plane, nw = (gsize) cout * (cin + nc) * k * k, i;
+      float *weight = g_new (float, nw), *bias = g_new (float, cout), *values = g_new (float, nc);
+      float *full = g_new (float, (cin + nc) * plane), *want = g_new (float, n_out);
+      float *out = guarded ("ops.const.out", n_out), *scratch;
+      HzConv cv = { .cin = cin + nc, .cout = cout, .k = k, .stride = 1, .pad = cases[t][4],
+                    .pad_mode = HZ_PAD_ZERO, .weight = weight, .bias = bias, .act = HZ_ACT_NONE };
+      char *what = g_strdup_printf ("%d + %d constant channels, %dx%d kernel on %dx%d", cin, nc, k, k, h, w);
+
+      testgen_uniform ("ops.const.weight", nw, weight);
+      testgen_uniform ("ops.const.bias", cout, bias);
+      testgen_uniform ("ops.const.values", nc, values);
+      testgen_uniform ("ops.const.x", cin * plane, full);
+      for (i = 0; i < nw; i++)
+        weight[i] *= sqrtf (3.0f / ((cin + nc) * k * k));
+      for (c = 0; c < nc; c++)
+        for (i = 0; i < plane; i++)
+          full[(cin + c) * plane + i] = values[c];
+      naive_conv (&cv, full, h, w, want);
+
+      cv.cin = cin;
+      cv.weight_ld = (cin + nc) * k * k;
+      scratch = guarded ("ops.const.scratch", hz_conv_scratch_size (&cv, h, w, 2));
+      hz_conv2d (&cv, full, h, w, out, scratch, 2);
+      hz_conv_add_constant_channels (&cv, cin, nc, values, h, w, out, 2);
+      check (what, out, want, n_out, NMSE_TOL);
+      assert_guard (out, n_out);
+      assert_guard (scratch, hz_conv_scratch_size (&cv, h, w, 2));
+
+      g_free (what);
+      g_free (weight);
+      g_free (bias);
+      g_free (values);
+      g_free (full);
+      g_free (want);
+      g_free (out);
+      g_free (scratch);
+    }
+}
+
 /* The columns are made a few rows at a time: scratch stays far below the
  * whole im2col matrix at the network's largest layers. */
 static void
@@ -469,6 +524,7 @@ main (int    argc,
       g_test_add_data_func (path, &conv_cases[i], test_conv);
       g_free (path);
     }
+  g_test_add_func ("/ops/conv/constant-channels", test_conv_constant_channels);
   g_test_add_func ("/ops/conv/scratch-bounded", test_conv_scratch_bounded);
   g_test_add_func ("/ops/reflect-index", test_reflect_index);
   g_test_add_func ("/ops/pad-reflect", test_pad_reflect);

@@ -363,10 +363,11 @@ read_header (Reader  *r,
   if (r->size < HEADER_SIZE)
     return fail (r, "truncated: the header ends past the end of the file");
   if (file_size > r->size)
-    return fail (r, "truncated: %" G_GSIZE_FORMAT " of %" G_GUINT64_FORMAT " bytes", r->size, file_size);
+    return fail (r, "truncated: %" G_GSIZE_FORMAT " of the %" G_GUINT64_FORMAT " bytes its header announces",
+                 r->size, file_size);
   if (file_size < r->size)
-    return fail (r, "%" G_GUINT64_FORMAT " bytes of unexpected data after the end (%" G_GUINT64_FORMAT ")",
-                 r->size - file_size, file_size);
+    return fail (r, "%" G_GUINT64_FORMAT " bytes of unexpected data after the %" G_GUINT64_FORMAT
+                 " its header announces", r->size - file_size, file_size);
   compute_checksum (r->data, r->size, digest);
   if (memcmp (digest, r->data + CHECKSUM_OFFSET, CHECKSUM_SIZE) != 0)
     return fail (r, "checksum mismatch (file corrupt)");

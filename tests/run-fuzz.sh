@@ -4,7 +4,7 @@
 # time (HZ_FUZZ_SECONDS, default 60) from seeds written by weights/hzw.py.
 # meson's compiler may be gcc, hence this separate small build.
 #
-#   run-fuzz.sh SOURCE_ROOT WORK_DIR [required]
+#   run-fuzz.sh SOURCE_ROOT WORK_DIR [CLANG [required]]
 #
 # Exits 77 (skipped) when clang or its libFuzzer is missing, or fails then if
 # "required" is given (meson -Dfuzz=enabled). Inputs that crash are left in
@@ -12,9 +12,9 @@
 set -eu
 
 src=$(cd "$1" && pwd)
-required=${3:-}
+cc=${3:-clang}
+required=${4:-}
 seconds=${HZ_FUZZ_SECONDS:-60}
-cc=${FUZZ_CC:-clang}
 
 skip() {
     echo "skip: $*"

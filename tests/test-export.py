@@ -117,6 +117,9 @@ def main():
             assert meta == {}
             for name, a in expected.items():
                 assert same_bits(tensors[name], a.astype(dtype)), f'{path}: {name} differs (C writer)'
+            # Both writers lay the same tensors out byte for byte alike.
+            with open(path, 'rb') as f:
+                assert f.read() == hzw.encode(expected, half=dtype == np.float16), f'{path}: hzw.py writes otherwise'
 
         # A corrupt file is refused by both readers.
         data = bytearray(open(f16, 'rb').read())

@@ -32,39 +32,32 @@ put (GByteArray *b,
   g_byte_array_append (b, p, n);
 }
 
+/* Little-endian integers of size bytes, at pos or at the end. */
 static void
-put32 (GByteArray *b,
-       guint32     v)
+set_le (GByteArray *b,
+        gsize       pos,
+        guint64     v,
+        guint       size)
 {
-  v = GUINT32_TO_LE (v);
-  put (b, &v, 4);
+  for (guint i = 0; i < size; i++)
+    b->data[pos + i] = v >> (8 * i);
 }
 
 static void
-put64 (GByteArray *b,
-       guint64     v)
+put_le (GByteArray *b,
+        guint64     v,
+        guint       size)
 {
-  v = GUINT64_TO_LE (v);
-  put (b, &v, 8);
+  gsize pos = b->len;
+
+  g_byte_array_set_size (b, pos + size);
+  set_le (b, pos, v, size);
 }
 
-static void
-set32 (GByteArray *b,
-       gsize       pos,
-       guint32     v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (b->data + pos, &v, 4);
-}
-
-static void
-set64 (GByteArray *b,
-       gsize       pos,
-       guint64     v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (b->data + pos, &v, 8);
-}
+#define put32(b, v)      put_le (b, v, 4)
+#define put64(b, v)      put_le (b, v, 8)
+#define set32(b, pos, v) set_le (b, pos, v, 4)
+#define set64(b, pos, v) set_le (b, pos, v, 8)
 
 /* SHA-256 over the file with bytes 32..63 as zeros, stored at 32. */
 static void
@@ -117,7 +110,6 @@ build (const char *key,
        Layout     *layout)
 {
   GByteArray *b = g_byte_array_new ();
-  guint64     pos;
 
   put (b, "\x89HZW\r\n\x1a\n", 8);
   put32 (b, 1);
@@ -125,8 +117,8 @@ build (const char *key,
   put32 (b, key ? 1 : 0);
   put32 (b, n);
   put64 (b, 0);                           /* file size, set below */
-  g_byte_array_set_size (b, 64);
-  memset (b->data + 32, 0, 32);
+  for (guint i = 0; i < 4; i++)
+    put64 (b, 0);                         /* checksum, set below */
   if (key)
     {
       put32 (b, strlen (key));
@@ -151,36 +143,22 @@ build (const char *key,
       layout->n_bytes[i] = b->len;
       put64 (b, spec_bytes (&specs[i]));
     }
-  pos = b->len;
   for (guint i = 0; i < n; i++)
     {
-      guint64 size = spec_bytes (&specs[i]);
+      guint esize = specs[i].dtype ? 2 : 4;
 
-      pos = (pos + 63) / 64 * 64;
-      layout->data[i] = pos;
-      set64 (b, layout->offset[i], pos);
-      gsize   old = b->len;
-
-      g_byte_array_set_size (b, pos + size);
-      memset (b->data + old, 0, pos + size - old);       /* padding and data */
-      for (guint k = 0; k < size / (specs[i].dtype ? 2 : 4); k++)
+      while (b->len % 64)
+        put_le (b, 0, 1);                   /* padding */
+      layout->data[i] = b->len;
+      set64 (b, layout->offset[i], b->len);
+      for (guint k = 0; k < spec_bytes (&specs[i]) / esize; k++)
         {
-          float v = element (i, k);
+          float   v = element (i, k);
+          guint32 bits;
 
-          if (specs[i].dtype)
-            {
-              guint16 h = GUINT16_TO_LE (half_of_small (v));
-              memcpy (b->data + pos + 2 * k, &h, 2);
-            }
-          else
-            {
-              guint32 u;
-              memcpy (&u, &v, 4);
-              u = GUINT32_TO_LE (u);
-              memcpy (b->data + pos + 4 * k, &u, 4);
-            }
+          memcpy (&bits, &v, 4);
+          put_le (b, specs[i].dtype ? half_of_small (v) : bits, esize);
         }
-      pos += size;
     }
   set64 (b, 24, b->len);
   fix_checksum (b);
@@ -519,13 +497,15 @@ test_truncated_everywhere (void)
 {
   Layout      layout;
   GByteArray *b = build_small (&layout);
-  gsize       size = b->len;
+  char       *short_file = g_strdup_printf ("of the %u bytes its header announces", b->len);
 
-  for (gsize len = size; len-- > 0;)
+  for (gsize len = b->len; len-- > 0;)
     {
       g_byte_array_set_size (b, len);
-      expect_error (b, len == 0 ? "empty file" : len < 8 ? "bad magic" : "truncated");
+      expect_error (b, len == 0 ? "empty file" : len < 8 ? "bad magic"
+                       : len < 64 ? "truncated: the header ends past the end of the file" : short_file);
     }
+  g_free (short_file);
   g_byte_array_unref (b);
 }
 
@@ -553,9 +533,11 @@ test_trailing_data (void)
 {
   Layout      layout;
   GByteArray *b = build_small (&layout);
+  char       *message = g_strdup_printf ("4 bytes of unexpected data after the %u its header announces", b->len);
 
   put32 (b, 0);
-  expect_error (b, "unexpected data after the end");
+  expect_error (b, message);
+  g_free (message);
   set64 (b, 24, b->len);
   fix_checksum (b);
   expect_error (b, "4 bytes of unexpected data after the last tensor");

@@ -40,7 +40,7 @@ def checksum(data):
 
 
 def _check_name(name, what):
-    raw = name.encode('ascii', 'replace')
+    raw = name.encode('utf-8')
     if not 1 <= len(raw) <= MAX_NAME or any(b < 0x21 or b > 0x7e for b in raw):
         raise FormatError(f'{what} {name!r} must be 1 to {MAX_NAME} printable ASCII characters without spaces')
     return raw
@@ -134,11 +134,13 @@ def decode(data):
     version = r.u32('the header')
     if version != VERSION:
         raise FormatError(f'format version {version} is newer than this reader reads ({VERSION})'
-                          if version > VERSION else f'unknown format version {version}')
+                          if version > VERSION else f'unknown format version {version} (this reader reads {VERSION})')
     alignment, n_meta, n_tensors, file_size = struct.unpack('<IIIQ', r.take(20, 'the header'))
     r.take(CHECKSUM_SIZE, 'the header')
-    if file_size != len(data):
-        raise FormatError(f'file is {len(data)} bytes, its header says {file_size}')
+    if file_size > len(data):
+        raise FormatError(f'truncated: {len(data)} of the {file_size} bytes its header announces')
+    if file_size < len(data):
+        raise FormatError(f'{len(data) - file_size} bytes of unexpected data after the {file_size} its header announces')
     if checksum(data) != bytes(data[CHECKSUM_OFFSET:HEADER_SIZE]):
         raise FormatError('checksum mismatch (file corrupt)')
     if not 4 <= alignment <= 65536 or alignment & (alignment - 1):

@@ -81,33 +81,33 @@ read_bytes (Reader        *r,
   return TRUE;
 }
 
+/* A little-endian integer of size bytes. */
+static gboolean
+read_le (Reader     *r,
+         guint64    *out,
+         const char *what,
+         guint       size)
+{
+  const guint8 *p;
+
+  if (!read_bytes (r, size, &p, what))
+    return FALSE;
+  *out = 0;
+  for (guint i = size; i-- > 0;)
+    *out = *out << 8 | p[i];
+  return TRUE;
+}
+
 static gboolean
 read_u32 (Reader     *r,
           guint32    *out,
           const char *what)
 {
-  const guint8 *p;
-  guint32       v;
+  guint64 v;
 
-  if (!read_bytes (r, 4, &p, what))
+  if (!read_le (r, &v, what, 4))
     return FALSE;
-  memcpy (&v, p, 4);
-  *out = GUINT32_FROM_LE (v);
-  return TRUE;
-}
-
-static gboolean
-read_u64 (Reader     *r,
-          guint64    *out,
-          const char *what)
-{
-  const guint8 *p;
-  guint64       v;
-
-  if (!read_bytes (r, 8, &p, what))
-    return FALSE;
-  memcpy (&v, p, 8);
-  *out = GUINT64_FROM_LE (v);
+  *out = v;
   return TRUE;
 }
 
@@ -198,7 +198,7 @@ read_tensor_entry (Reader    *r,
     {
       guint64 dim;
 
-      if (!read_u64 (r, &dim, "the tensor index"))
+      if (!read_le (r, &dim, "the tensor index", 8))
         return FALSE;
       if (dim == 0)
         return fail (r, "tensor '%s' has a dimension of size 0", name);
@@ -207,8 +207,8 @@ read_tensor_entry (Reader    *r,
         return fail (r, "tensor '%s' has a shape too large for the file", name);
       t->shape[d] = (int64_t) dim;
     }
-  if (!read_u64 (r, &place->offset, "the tensor index") ||
-      !read_u64 (r, &place->n_bytes, "the tensor index"))
+  if (!read_le (r, &place->offset, "the tensor index", 8) ||
+      !read_le (r, &place->n_bytes, "the tensor index", 8))
     return FALSE;
   expected = count * (place->dtype == DTYPE_F32 ? 4 : 2);
   if (place->n_bytes != expected)
@@ -358,7 +358,7 @@ read_header (Reader  *r,
   if (!read_u32 (r, alignment, "the header") ||
       !read_u32 (r, n_meta, "the header") ||
       !read_u32 (r, n_tensors, "the header") ||
-      !read_u64 (r, &file_size, "the header"))
+      !read_le (r, &file_size, "the header", 8))
     return FALSE;
   if (r->size < HEADER_SIZE)
     return fail (r, "truncated: the header ends past the end of the file");

@@ -1,10 +1,13 @@
 /* The SSH network's forward pass (weights/ssh_model.py, UNetTileSENorm in
  * eval mode) on the operators of hz-ops.c.
  *
- * Buffers: the encoder writes each stage's output (the skip) into the second
- * half of a buffer whose first half later receives the decoder's deconv
- * output, so the decoder's concatenations cost nothing; likewise the SE'd
- * content and the tiled style vector share the fusion buffer. */
+ * The net points into the weights (they must outlive it) and adds only the
+ * BatchNorms folded into per-channel scales and shifts.
+ *
+ * Buffers, one block for all: the encoder writes each stage's output (the
+ * skip) into the second half of a buffer whose first half later receives the
+ * decoder's deconv output, so the decoder's concatenations cost nothing. The
+ * style vector is never tiled: content_style_conv adds its part per tap. */
 #include "hz-net.h"
 
 #include <math.h>

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Smoke test of the training recipe (weights/train/) on the CPU, at 32 px with 2 triplets a step on
+2 + 2 photos, 3 + 3 LUTs and 3 cut-outs of ../shared/data:
+- the Hald CLUT lookup reproduces the PNG's nodes (the cube's axis order);
+- the hold-out rules keep training and dev files apart;
+- a triplet has the right shape and range, and its two looks differ;
+- a run stopped after 2 of 4 steps and resumed reaches step 4 with exactly the losses of an uninterrupted
+  run (model, optimizer, step and random state all resume), writes finite losses, the CSV, the loss-curve
+  PNG, model.pt, and an engine weights file through weights/export.py.
+Skips (77) without ../shared/data or without torch.
+"""
+import csv
+import os
+import sys
+import tempfile
+
+ROOT = os.environ.get('HARMONIZE_SOURCE_ROOT', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+DATA = os.path.join(ROOT, '..', 'shared', 'data')
+if not os.path.isdir(os.path.join(DATA, 'photos')):
+    print(f'skip: no training material at {DATA}')
+    sys.exit(77)
+try:
+    import numpy as np
+    import torch
+    from PIL import Image
+except ImportError as e:
+    print(f'skip: {e}')
+    sys.exit(77)
+
+sys.path[:0] = [os.path.join(ROOT, 'weights', 'train'), os.path.join(ROOT, 'weights')]
+import hzw  # noqa: E402
+import luts  # noqa: E402
+import splits  # noqa: E402
+import train as train_py  # noqa: E402
+from augment import TripletSampler  # noqa: E402
+from pool import ImagePool  # noqa: E402
+
+failures = []
+
+
+def check(cond, what):
+    print(('ok   ' if cond else 'FAIL ') + what)
+    if not cond:
+        failures.append(what)
+
+
+def lut_nodes():
+    path = splits.luts(DATA, 'train')[0]
+    raw = np.asarray(Image.open(path).convert('RGB'), dtype=np.float32).reshape(-1, 3)
+    r, g, b = np.meshgrid(np.arange(16), np.arange(16), np.arange(16), indexing='ij')
+    colours = torch.tensor(np.stack([r, g, b], -1).reshape(1, 1, -1, 3) / 15.0, dtype=torch.float32)
+    out = luts.apply_lut(colours.permute(0, 3, 1, 2), luts.load_hald(path)[None])[0, :, 0].T.numpy() * 255
+    err = np.abs(out - raw[(r + 16 * g + 256 * b).reshape(-1)]).max()
+    check(err < 1e-3, f'LUT lookup hits the Hald nodes of {os.path.basename(path)} (max error {err:.2g})')
+
+
+def hold_out():
+    train, dev = splits.photos(DATA, 'train'), splits.photos(DATA, 'dev')
+    check(len(train) + len(dev) == 220 and not set(train) & set(dev) and len(dev) > 20,
+          f'photos split {len(train)} training / {len(dev)} held out, disjoint')
+    check(all(splits.is_dev_photo(os.path.basename(p)) for p in dev), 'held-out photos follow the sha1 rule')
+    tl, dl = splits.luts(DATA, 'train'), splits.luts(DATA, 'dev')
+    check(not set(tl) & set(dl) and len(dl) > 100, f'LUTs split {len(tl)} training / {len(dl)} held back')
+
+
+def triplet():
+    gen = torch.Generator().manual_seed(3)
+    pool = ImagePool(splits.photos(DATA, 'train')[:2], torch.device('cpu'))
+    objects = ImagePool(splits.objects(DATA)[:2], torch.device('cpu'), rgba=True)
+    bank = torch.stack([luts.load_hald(p) for p in splits.luts(DATA, 'train')[:3]])
+    c_a, c_b, r_a, r_b = TripletSampler(pool, bank, gen, objects, p_object=1, p_hole=1)(4, 48, 64)
+    check(c_a.shape == (4, 3, 48, 64) and r_b.shape == c_a.shape, f'triplet shapes {tuple(c_a.shape)}')
+    check(min(t.min().item() for t in (c_a, c_b, r_a, r_b)) >= -1 and
+          max(t.max().item() for t in (c_a, c_b, r_a, r_b)) <= 1, 'triplet values in [-1, 1]')
+    check((c_a - c_b).abs().mean().item() > 0.01, 'the two looks differ')
+    check((c_a - r_a).abs().mean().item() > 0.01, 'content and reference crops differ')
+
+
+def train(out, *extra):
+    """Runs train.py's main in this process (one torch import for the whole test)."""
+    train_py.main(['--data', DATA, '--out', out, '--device', 'cpu', '--size', '32', '--batch', '2',
+                   '--steps', '4', '--max-photos', '2', '--max-luts', '3', '--max-objects', '3',
+                   '--log-every', '1', '--val-every', '2', '--val-batch', '2', '--threads', '1', *extra])
+    with open(os.path.join(out, 'losses.csv'), newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def training(tmp):
+    split, whole = os.path.join(tmp, 'split'), os.path.join(tmp, 'whole')
+    first = train(split, '--session-steps', '2')
+    ck = torch.load(os.path.join(split, 'ckpt.pt'), map_location='cpu', weights_only=True)
+    check(ck['step'] == 2 and [r['step'] for r in first] == ['1', '2'], 'stopped after 2 steps, checkpoint at 2')
+    hzw_path = os.path.join(tmp, 'smoke.hzw')
+    resumed = train(split, '--resume', '--export', hzw_path)
+    ck = torch.load(os.path.join(split, 'ckpt.pt'), map_location='cpu', weights_only=True)
+    check(ck['step'] == 4 and [r['step'] for r in resumed] == ['1', '2', '3', '4'],
+          'resumed to step 4, the log continues')
+    check(all(np.isfinite(float(r[k])) for r in resumed for k in ('loss', 'harm', 'recon', 'dis')),
+          'losses are finite')
+    check(resumed[-1]['val_harm'] != '' and float(resumed[-1]['val_harm']) > 0, 'held-out loss logged')
+    straight = train(whole)
+    check([r['loss'] for r in straight] == [r['loss'] for r in resumed],
+          'resumed run = uninterrupted run, loss for loss')
+    with open(os.path.join(split, 'loss_curve.png'), 'rb') as f:
+        check(f.read(8) == b'\x89PNG\r\n\x1a\n', 'loss-curve PNG written')
+    state = torch.load(os.path.join(split, 'model.pt'), map_location='cpu', weights_only=True)
+    tensors, meta = hzw.read(hzw_path)
+    check(len(tensors) > 100 and 'SSH' in meta.get('training', ''), f'exported {len(tensors)} tensors')
+    name = 'conv10.weight'
+    check(np.allclose(tensors[name], state[name].numpy(), atol=1e-3), f'exported {name} matches model.pt')
+    init = os.path.join(tmp, 'init')
+    train(init, '--init', hzw_path, '--steps', '1', '--lr', '0')
+    state = torch.load(os.path.join(init, 'model.pt'), map_location='cpu', weights_only=True)
+    check(np.array_equal(state[name].numpy(), tensors[name].astype(np.float32)), '--init loads a .hzw file')
+
+
+def main():
+    torch.set_num_threads(1)
+    lut_nodes()
+    hold_out()
+    triplet()
+    with tempfile.TemporaryDirectory() as tmp:
+        training(tmp)
+    print(f'{len(failures)} failed' if failures else 'all passed')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -379,6 +379,48 @@ test_progress_and_cancel (void)
   g_object_unref (options.cancellable);
 }
 
+/* fp16 weights files (converted to fp32 on loading) run the same network,
+ * their rounding apart. */
+static void
+test_half_weights (void)
+{
+  const FixtureCase *c = find_case ("a");
+  const FixtureTap *want = NULL;
+  GError *error = NULL;
+  HzWeights *weights = testgen_weights_open (TRUE, &error);
+  HzNet *net, *full = fx.net;
+  HzNetBuffers *buffers = hz_net_buffers_new ();
+  float *out;
+  double nmse, max_err;
+  guint i;
+
+  g_assert_no_error (error);
+  net = hz_net_new (weights, &error);
+  g_assert_no_error (error);
+  for (i = 0; i < fx.taps->len; i++)
+    {
+      const FixtureTap *t = g_ptr_array_index (fx.taps, i);
+
+      if (strcmp (t->cas, "a") == 0 && strcmp (t->layer, "output") == 0)
+        want = t;
+    }
+  g_assert_nonnull (want);
+
+  fx.net = net;
+  out = forward (buffers, c->name, c->h, c->w, c->hr, c->wr, 2, NULL);
+  fx.net = full;
+  nmse = testgen_nmse (out, fx.data + want->offset, 3 * (gsize) c->h * c->w);
+  max_err = testgen_max_abs_diff (out, fx.data + want->offset, 3 * (gsize) c->h * c->w);
+  g_test_message ("fp16 weights, case a output: NMSE %.3g, max abs error %.3g", nmse, max_err);
+  g_assert_cmpfloat (nmse, <=, 1e-5);   /* measured 2e-7 */
+  g_assert_cmpfloat (nmse, >, 0.0);   /* the rounding is there: the file was fp16 */
+
+  g_free (out);
+  hz_net_buffers_free (buffers);
+  hz_net_free (net);
+  hz_weights_free (weights);
+}
+
 /* Sizes down to 1 x 1 for content and reference run (reflection continues
  * past PyTorch's range); 0 is an input error. */
 static void
@@ -419,7 +461,7 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
   load_fixtures ();
-  fx.weights = testgen_weights_open (&error);
+  fx.weights = testgen_weights_open (FALSE, &error);
   g_assert_no_error (error);
   fx.net = hz_net_new (fx.weights, &error);
   g_assert_no_error (error);
@@ -437,6 +479,7 @@ main (int    argc,
   g_test_add_func ("/net/buffer-reuse", test_buffer_reuse);
   g_test_add_func ("/net/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/net/tiny-and-bad-sizes", test_tiny_and_bad_sizes);
+  g_test_add_func ("/net/half-weights", test_half_weights);
   ret = g_test_run ();
 
   hz_net_free (fx.net);

@@ -113,7 +113,8 @@ testgen_weights_free (HzTensor *tensors,
 }
 
 HzWeights *
-testgen_weights_open (GError **error)
+testgen_weights_open (gboolean   half,
+                      GError   **error)
 {
   HzWeights *weights = NULL;
   guint n;
@@ -124,7 +125,7 @@ testgen_weights_open (GError **error)
   if (fd >= 0)
     {
       close (fd);
-      if (hz_weights_write (path, tensors, n, FALSE, error))
+      if (hz_weights_write (path, tensors, n, half, error))
         weights = hz_weights_open (path, error);
       g_unlink (path);
     }

@@ -28,9 +28,10 @@ void        testgen_fill          (const char     *name,
 HzTensor   *testgen_weights       (guint          *n);
 void        testgen_weights_free  (HzTensor       *tensors,
                                    guint           n);
-/* The same written with hz_weights_write to a temporary file and opened
- * again with hz_weights_open, so tests go through the real loader. */
-HzWeights  *testgen_weights_open  (GError        **error);
+/* The same written with hz_weights_write (as fp16 when half) to a temporary
+ * file and opened again with hz_weights_open: tests go through the loader. */
+HzWeights  *testgen_weights_open  (gboolean        half,
+                                   GError        **error);
 
 /* sum (a - b)^2 / sum b^2 */
 double      testgen_nmse          (const float    *a,

@@ -17,32 +17,15 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.environ.get('HARMONIZE_SOURCE_ROOT', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-DATA = os.path.join(ROOT, '..', 'shared', 'data')
-if not os.path.isdir(os.path.join(DATA, 'photos')):
-    print(f'skip: no evaluation material at {DATA}')
-    sys.exit(77)
-try:
-    import numpy as np
-    import torch
-    from PIL import Image
-except ImportError as e:
-    print(f'skip: {e}')
-    sys.exit(77)
-
-sys.path[:0] = [os.path.join(ROOT, 'weights', 'eval'), os.path.join(ROOT, 'weights', 'train')]
+from weights_material import DATA, ROOT, check, finish  # skips (77) without the material
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 import make_bench  # noqa: E402
 import metrics  # noqa: E402
 import splits  # noqa: E402
 
 EVALUATE = os.path.join(ROOT, 'weights', 'eval', 'evaluate.py')
-failures = []
-
-
-def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        failures.append(what)
 
 
 def load(bench, case, kind):
@@ -118,8 +101,7 @@ def main():
         bench, rows = bench_checks(tmp)
         metric_checks(bench, rows[0][0])
         evaluate_checks(bench, tmp)
-    print(f'{len(failures)} failed' if failures else 'all passed')
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == '__main__':

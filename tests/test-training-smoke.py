@@ -6,42 +6,24 @@
 - a triplet has the right shape and range, and its two looks differ;
 - a run stopped after 2 of 4 steps and resumed reaches step 4 with exactly the losses of an uninterrupted
   run (model, optimizer, step and random state all resume), writes finite losses, the CSV, the loss-curve
-  PNG, model.pt, and an engine weights file through weights/export.py.
-Skips (77) without ../shared/data or without torch.
+  PNG, model.pt, and an engine weights file through weights/export.py, which --init loads back.
+Skips (77) without ../shared/data or without numpy, PIL and torch.
 """
 import csv
 import os
 import sys
 import tempfile
 
-ROOT = os.environ.get('HARMONIZE_SOURCE_ROOT', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-DATA = os.path.join(ROOT, '..', 'shared', 'data')
-if not os.path.isdir(os.path.join(DATA, 'photos')):
-    print(f'skip: no training material at {DATA}')
-    sys.exit(77)
-try:
-    import numpy as np
-    import torch
-    from PIL import Image
-except ImportError as e:
-    print(f'skip: {e}')
-    sys.exit(77)
-
-sys.path[:0] = [os.path.join(ROOT, 'weights', 'train'), os.path.join(ROOT, 'weights')]
+from weights_material import DATA, check, finish  # skips (77) without the material
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 import hzw  # noqa: E402
 import luts  # noqa: E402
 import splits  # noqa: E402
 import train as train_py  # noqa: E402
 from augment import TripletSampler  # noqa: E402
 from pool import ImagePool  # noqa: E402
-
-failures = []
-
-
-def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        failures.append(what)
 
 
 def lut_nodes():
@@ -121,8 +103,7 @@ def main():
     triplet()
     with tempfile.TemporaryDirectory() as tmp:
         training(tmp)
-    print(f'{len(failures)} failed' if failures else 'all passed')
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == '__main__':

@@ -5,7 +5,9 @@
 #include <glib.h>
 
 /* Thread-safe and idempotent; called by hz_sgemm itself. Makes BLIS use its
- * optimized kernels on this CPU (see hz-blis.c for why that needs help). */
+ * optimized kernels on this CPU (see hz-blis.c for why that needs help).  It
+ * briefly sets BLIS_ARCH_TYPE in the environment, so programs with threads of
+ * their own (a GUI) should call it early, before those start. */
 void        hz_blis_init        (void);
 
 /* Name of the kernel configuration BLIS chose (e.g. "skx", "haswell", "generic"). */

@@ -6,7 +6,8 @@
   summed squared error over 3 x the mask's area;
 - evaluate.py scores DC and Reinhard (and the model through the engine's CLI when weights are given:
   $HARMONIZE_EVAL_WEIGHTS, else weights/ssh-harmonize.hzw if it exists): every composite differs from its
-  ground truth (DC fMSE > 0), Reinhard leaves the background alone, the table has every family.
+  ground truth (DC fMSE > 0), Reinhard leaves the background alone, the table has every family;
+- contact_sheet.py draws one row per case.
 Skips (77) without ../shared/data or without numpy, PIL and torch.
 """
 import filecmp
@@ -21,11 +22,13 @@ from weights_material import DATA, ROOT, check, finish  # skips (77) without the
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
+import contact_sheet  # noqa: E402
 import make_bench  # noqa: E402
 import metrics  # noqa: E402
 import splits  # noqa: E402
 
 EVALUATE = os.path.join(ROOT, 'weights', 'eval', 'evaluate.py')
+CONTACT_SHEET = os.path.join(ROOT, 'weights', 'eval', 'contact_sheet.py')
 
 
 def load(bench, case, kind):
@@ -93,6 +96,16 @@ def evaluate_checks(bench, tmp):
     for c in res['cases']:
         if c['method'] == 'model':
             check(all(math.isfinite(c[k]) for k in ('mse', 'fmse', 'ssim')), f'model scores finite on {c["case"]}')
+    sheet = os.path.join(tmp, 'sheet.png')
+    model = ['--weights', weights] if os.path.exists(weights) else []
+    r = subprocess.run([sys.executable, CONTACT_SHEET, '--bench', bench, '--per-family', '1', '--out', sheet]
+                       + model, capture_output=True, text=True)
+    print(r.stdout + r.stderr)
+    with Image.open(sheet) as im:
+        size = im.size
+    tile = contact_sheet.TILE
+    check(r.returncode == 0 and size == (tile * (4 + bool(model)), 14 + 4 * (tile + 14)),
+          f'contact sheet of 4 cases, {size[0]} x {size[1]}')
 
 
 def main():

@@ -56,14 +56,16 @@ class EngineCLI:
         self.cmd = [cli, '--weights', weights] + (['--size', str(size)] if size else [])
         self.workdir = workdir
 
-    def __call__(self, case_prefix):
-        out = os.path.join(self.workdir, os.path.basename(case_prefix) + '-model.png')
-        r = subprocess.run(self.cmd + ['--composite', case_prefix + '-composite.png',
-                                       '--mask', case_prefix + '-mask.png', '-o', out],
+    def run(self, composite, mask, name):
+        out = os.path.join(self.workdir, name + '-model.png')
+        r = subprocess.run(self.cmd + ['--composite', composite, '--mask', mask, '-o', out],
                            capture_output=True, text=True)
         if r.returncode != 0:
-            raise SystemExit(f'{" ".join(self.cmd)} failed on {case_prefix}: {r.stderr.strip()}')
+            raise SystemExit(f'{" ".join(self.cmd)} failed on {composite}: {r.stderr.strip()}')
         return read_rgb(out)
+
+    def __call__(self, case_prefix):
+        return self.run(case_prefix + '-composite.png', case_prefix + '-mask.png', os.path.basename(case_prefix))
 
 
 def default_cli():

@@ -6,8 +6,9 @@
  * user's image is never modified.
  *
  * max_side > 0 builds a small scene for previews: foreground, mask and
- * background downscaled so that the background's long side is at most
- * max_side, offsets and box scaled to match. 0 = full resolution.
+ * background downscaled (by GIMP, from its thumbnails) so that neither the
+ * foreground nor the background is longer than max_side (at most 1024),
+ * offsets and box scaled to match. 0 = full resolution.
  */
 #ifndef HZ_GIMP_SCENE_H
 #define HZ_GIMP_SCENE_H
@@ -20,23 +21,59 @@ G_BEGIN_DECLS
 
 typedef struct _HzGimpScene HzGimpScene;
 
-/* NULL with error set (GIMP_PLUG_IN_ERROR-style message suitable for the
- * user) when the arguments do not make a valid scene: not an RGB image,
- * foreground not a layer of the image, empty mask, box outside the image… */
+/* Ids of the procedure's "mask-source" and "background-source" choices
+ * (gimp_procedure_config_get_choice_id); their nicks are in comments. */
+typedef enum
+{
+  HZ_MASK_AUTO,         /* "auto": the layer mask if any, else the alpha if the
+                           layer has transparency, else the selection if any,
+                           else the whole layer */
+  HZ_MASK_LAYER_MASK,   /* "layer-mask" */
+  HZ_MASK_ALPHA,        /* "alpha" */
+  HZ_MASK_SELECTION,    /* "selection" */
+  HZ_MASK_CHANNEL       /* "channel": the "mask-channel" argument */
+} HzMaskSource;
+
+typedef enum
+{
+  HZ_BACKGROUND_BELOW,  /* "below": the visible result of the layers below */
+  HZ_BACKGROUND_LAYER   /* "layer": the "background-layer" argument */
+} HzBackgroundSource;
+
+/* NULL with error set (a translated message for the user) when the
+ * arguments do not make a valid scene: not an RGB image, foreground not a
+ * layer of the image, empty mask, box outside the image…
+ * Call it from the main thread (it makes libgimp calls). A foreground of
+ * NULL in @config means the image's first selected layer. */
 HzGimpScene   *hz_gimp_scene_new        (GimpImage           *image,
                                          GimpProcedureConfig *config,
                                          int                  max_side,
                                          GError             **error);
 void           hz_gimp_scene_free       (HzGimpScene         *scene);
 
-/* Valid as long as the HzGimpScene; the readers may be called from any one
- * thread at a time (the preview fits off the main loop). */
+/* Valid as long as the HzGimpScene. The readers of a small scene
+ * (max_side > 0) read memory only: any one thread at a time may call them
+ * (the preview fits off the main loop). Full-resolution readers read the
+ * drawables through libgimp: main thread only. A caller may copy the
+ * HzScene and change its box (scene coordinates). */
 const HzScene *hz_gimp_scene_get        (HzGimpScene         *scene);
 
 /* The foreground layer the scene was built for, and the scale from image
  * to scene coordinates (1.0 at full resolution). */
 GimpLayer     *hz_gimp_scene_get_layer  (HzGimpScene         *scene);
 double         hz_gimp_scene_get_scale  (HzGimpScene         *scene);
+
+/* Sets the box of @target (the scene's HzScene or a copy of it) from a box
+ * in image coordinates as the "box-*" arguments give it (width or height 0:
+ * the whole background), clipped to the image and the background and scaled.
+ * FALSE with error set when the box misses them. */
+gboolean       hz_gimp_scene_place_box  (HzGimpScene         *scene,
+                                         int                  x,
+                                         int                  y,
+                                         int                  width,
+                                         int                  height,
+                                         HzScene             *target,
+                                         GError             **error);
 
 G_END_DECLS
 

@@ -1,0 +1,291 @@
+/* gimp-harmonize: the GIMP 3 plug-in.
+ *
+ * One image procedure, plug-in-harmonize: fits the engine's colour mapping
+ * for a foreground layer against its background and adds the harmonized
+ * foreground as a new layer above it.
+ */
+
+#include <glib/gi18n-lib.h>
+#include <libgimp/gimp.h>
+
+#include "harmonize.h"
+#include "hz-dialog.h"
+#include "hz-gimp-result.h"
+#include "hz-gimp-scene.h"
+
+#define PLUG_IN_PROC   "plug-in-harmonize"
+#define PLUG_IN_BINARY "gimp-harmonize"
+
+/* The share of the progress bar the fit takes; writing the layer the rest. */
+#define FIT_PROGRESS 0.85
+
+typedef struct _Harmonize      Harmonize;
+typedef struct _HarmonizeClass HarmonizeClass;
+
+struct _Harmonize
+{
+  GimpPlugIn parent_instance;
+};
+
+struct _HarmonizeClass
+{
+  GimpPlugInClass parent_class;
+};
+
+#define HARMONIZE_TYPE (harmonize_get_type ())
+GType harmonize_get_type (void) G_GNUC_CONST;
+
+G_DEFINE_TYPE (Harmonize, harmonize, GIMP_TYPE_PLUG_IN)
+
+GIMP_MAIN (HARMONIZE_TYPE)
+
+
+static GList *
+harmonize_query_procedures (GimpPlugIn *plug_in G_GNUC_UNUSED)
+{
+  return g_list_append (NULL, g_strdup (PLUG_IN_PROC));
+}
+
+/* Translations live in the plug-in's folder, locale/ (GIMP's default). */
+static gboolean
+harmonize_set_i18n (GimpPlugIn   *plug_in        G_GNUC_UNUSED,
+                    const gchar  *procedure_name G_GNUC_UNUSED,
+                    gchar       **gettext_domain,
+                    gchar       **catalog_dir    G_GNUC_UNUSED)
+{
+  *gettext_domain = g_strdup (GETTEXT_PACKAGE);
+  return TRUE;
+}
+
+static gboolean
+progress_cb (double   fraction,
+             gpointer user_data G_GNUC_UNUSED)
+{
+  /* GIMP stops the plug-in itself when the user cancels its progress; a
+   * failed update means the progress is gone. */
+  return gimp_progress_update (fraction * FIT_PROGRESS);
+}
+
+static GimpLayer *
+harmonize_image (GimpImage            *image,
+                 GimpProcedureConfig  *config,
+                 GError              **error)
+{
+  HzGimpScene *scene;
+  HzModel     *model;
+  HzContext   *ctx;
+  HzOptions    options;
+  HzColorMap   map;
+  GimpLayer   *layer = NULL;
+  GError      *local = NULL;
+
+  gimp_progress_init (_("Harmonizing"));
+
+  model = hz_model_load (hz_default_weights_path (), &local);
+  if (! model)
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
+                   _("Could not load the harmonization model: %s"), local->message);
+      g_error_free (local);
+      return NULL;
+    }
+
+  scene = hz_gimp_scene_new (image, config, 0, error);
+  if (scene)
+    {
+      hz_options_init (&options);
+      g_object_get (config,
+                    "strength",     &options.strength,
+                    "working-size", &options.working_size,
+                    NULL);
+      options.progress = progress_cb;
+
+      ctx = hz_context_new (model);
+      if (hz_fit_scene (ctx, hz_gimp_scene_get (scene), &options, &map, error))
+        layer = hz_gimp_result_insert (image, scene, &map, options.strength,
+                                       FIT_PROGRESS, error);
+      else
+        g_prefix_error (error, _("Harmonization failed: "));
+      hz_context_free (ctx);
+      hz_gimp_scene_free (scene);
+    }
+
+  hz_model_free (model);
+  gimp_progress_end ();
+  return layer;
+}
+
+/* In interactive runs the foreground is the layer the user picked the
+ * procedure on, and items remembered from another image are dropped. */
+static void
+fit_config_to_image (GimpProcedureConfig *config,
+                     GimpImage           *image,
+                     GimpDrawable        *drawable,
+                     gboolean             interactive)
+{
+  static const char *items[] = { "foreground", "mask-channel", "background-layer" };
+  GimpLayer         *layer   = NULL;
+  guint              i;
+
+  for (i = 0; i < G_N_ELEMENTS (items); i++)
+    {
+      GimpItem *item = NULL;
+
+      g_object_get (config, items[i], &item, NULL);
+      if (item && gimp_image_get_id (gimp_item_get_image (item)) != gimp_image_get_id (image))
+        g_object_set (config, items[i], NULL, NULL);
+      g_clear_object (&item);
+    }
+
+  if (GIMP_IS_LAYER_MASK (drawable))
+    layer = gimp_layer_from_mask (GIMP_LAYER_MASK (drawable));
+  else if (GIMP_IS_LAYER (drawable))
+    layer = GIMP_LAYER (drawable);
+
+  if (layer)
+    {
+      GimpItem *foreground = NULL;
+
+      g_object_get (config, "foreground", &foreground, NULL);
+      if (interactive || ! foreground)
+        g_object_set (config, "foreground", layer, NULL);
+      g_clear_object (&foreground);
+    }
+}
+
+static GimpValueArray *
+harmonize_run (GimpProcedure        *procedure,
+               GimpRunMode           run_mode,
+               GimpImage            *image,
+               GimpDrawable        **drawables,
+               GimpProcedureConfig  *config,
+               gpointer              run_data G_GNUC_UNUSED)
+{
+  GimpValueArray *values;
+  GimpLayer      *layer;
+  GError         *error = NULL;
+
+  gegl_init (NULL, NULL);
+
+  fit_config_to_image (config, image, drawables[0], run_mode != GIMP_RUN_NONINTERACTIVE);
+
+  if (run_mode == GIMP_RUN_INTERACTIVE &&
+      ! hz_dialog_run (procedure, config, image, drawables[0]))
+    return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+
+  layer = harmonize_image (image, config, &error);
+  if (! layer)
+    return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
+
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+
+  values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
+  GIMP_VALUES_SET_LAYER (values, 1, layer);
+  return values;
+}
+
+static GimpProcedure *
+harmonize_create_procedure (GimpPlugIn  *plug_in,
+                            const gchar *name)
+{
+  GimpProcedure *procedure;
+
+  if (g_strcmp0 (name, PLUG_IN_PROC) != 0)
+    return NULL;
+
+  procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                        harmonize_run, NULL, NULL);
+
+  gimp_procedure_set_image_types (procedure, "RGB*");
+  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_menu_label (procedure, _("_Harmonize…"));
+  gimp_procedure_add_menu_path (procedure, "<Image>/Colors");
+  gimp_procedure_set_documentation
+    (procedure,
+     _("Match a layer's colours to the background it was pasted on"),
+     _("Adds a copy of the foreground layer whose colours are adjusted to "
+       "look as if it had been photographed with the background, using the "
+       "SSH harmonization network (Jiang et al., ICCV 2021). The reference "
+       "box chooses the part of the background to match."),
+     name);
+  gimp_procedure_set_attribution (procedure, "gimp-harmonize authors",
+                                  "gimp-harmonize authors", "2025");
+
+  gimp_procedure_add_layer_argument (procedure, "foreground",
+                                     _("_Foreground"),
+                                     _("The layer to harmonize (none: the selected layer)"),
+                                     TRUE, G_PARAM_READWRITE);
+  gimp_procedure_add_choice_argument (procedure, "mask-source",
+                                      _("_Mask"),
+                                      _("Which pixels of the foreground to harmonize"),
+                                      gimp_choice_new_with_values
+                                        ("auto",       HZ_MASK_AUTO,       _("Automatic"),
+                                         _("The layer mask, else the alpha channel if the layer "
+                                           "has transparency, else the selection"),
+                                         "layer-mask", HZ_MASK_LAYER_MASK, _("Layer mask"), NULL,
+                                         "alpha",      HZ_MASK_ALPHA,      _("Alpha channel"), NULL,
+                                         "selection",  HZ_MASK_SELECTION,  _("Selection"), NULL,
+                                         "channel",    HZ_MASK_CHANNEL,    _("Channel"), NULL,
+                                         NULL),
+                                      "auto", G_PARAM_READWRITE);
+  gimp_procedure_add_channel_argument (procedure, "mask-channel",
+                                       _("Mask c_hannel"),
+                                       _("The channel used as the mask when the mask is \"channel\""),
+                                       TRUE, G_PARAM_READWRITE);
+  gimp_procedure_add_choice_argument (procedure, "background-source",
+                                      _("_Background"),
+                                      _("What the foreground should match"),
+                                      gimp_choice_new_with_values
+                                        ("below", HZ_BACKGROUND_BELOW, _("Layers below"),
+                                         _("The visible result of the layers below the foreground"),
+                                         "layer", HZ_BACKGROUND_LAYER, _("A layer"), NULL,
+                                         NULL),
+                                      "below", G_PARAM_READWRITE);
+  gimp_procedure_add_layer_argument (procedure, "background-layer",
+                                     _("Background _layer"),
+                                     _("The background when the background is \"layer\""),
+                                     TRUE, G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument (procedure, "box-x", _("Box _X"),
+                                   _("Left of the reference box, image coordinates"),
+                                   -GIMP_MAX_IMAGE_SIZE, GIMP_MAX_IMAGE_SIZE, 0,
+                                   G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument (procedure, "box-y", _("Box _Y"),
+                                   _("Top of the reference box, image coordinates"),
+                                   -GIMP_MAX_IMAGE_SIZE, GIMP_MAX_IMAGE_SIZE, 0,
+                                   G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument (procedure, "box-width", _("Box _width"),
+                                   _("Width of the reference box (0: the whole background)"),
+                                   0, GIMP_MAX_IMAGE_SIZE, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument (procedure, "box-height", _("Box h_eight"),
+                                   _("Height of the reference box (0: the whole background)"),
+                                   0, GIMP_MAX_IMAGE_SIZE, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_double_argument (procedure, "strength", _("_Strength"),
+                                      _("0: the original colours, 1: fully harmonized"),
+                                      0.0, 1.0, 1.0, G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument (procedure, "working-size", _("W_orking size"),
+                                   _("Long side, in pixels, of the images the network sees"),
+                                   256, HZ_WORKING_SIZE_MAX, HZ_WORKING_SIZE_DEFAULT,
+                                   G_PARAM_READWRITE);
+
+  gimp_procedure_add_layer_return_value (procedure, "harmonized-layer",
+                                         _("Harmonized layer"),
+                                         _("The new layer"),
+                                         FALSE, G_PARAM_READWRITE);
+  return procedure;
+}
+
+static void
+harmonize_class_init (HarmonizeClass *klass)
+{
+  GimpPlugInClass *plug_in_class = GIMP_PLUG_IN_CLASS (klass);
+
+  plug_in_class->query_procedures = harmonize_query_procedures;
+  plug_in_class->create_procedure = harmonize_create_procedure;
+  plug_in_class->set_i18n         = harmonize_set_i18n;
+}
+
+static void
+harmonize_init (Harmonize *harmonize G_GNUC_UNUSED)
+{
+}

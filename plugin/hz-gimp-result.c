@@ -1,0 +1,98 @@
+/* gimp-harmonize: the harmonized layer written into the user's image. */
+
+#include <glib/gi18n-lib.h>
+#include <libgimp/gimp.h>
+
+#include "hz-gimp-result.h"
+
+#define CHUNK_ROWS 64
+
+/* Fills @layer (not yet in the image's layer tree) row chunk by row chunk. */
+static gboolean
+write_pixels (GimpLayer        *layer,
+              const HzReader   *fg,
+              const HzColorMap *map,
+              double            strength,
+              double            progress_start,
+              GError          **error)
+{
+  GeglBuffer *buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  const Babl *format = babl_format_with_space ("R'G'B'A float",
+                                               gimp_drawable_get_format (GIMP_DRAWABLE (layer)));
+  float      *rows   = g_try_new (float, (gsize) fg->width * CHUNK_ROWS * 4);
+  gboolean    ok     = rows != NULL;
+  int         y;
+
+  if (! rows)
+    g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
+                         _("Not enough memory to write the harmonized layer."));
+
+  for (y = 0; ok && y < fg->height; y += CHUNK_ROWS)
+    {
+      int n = MIN (CHUNK_ROWS, fg->height - y);
+
+      ok = fg->read (fg->user_data, y, n, rows, error);
+      if (ok)
+        {
+          hz_colormap_apply (map, strength, rows, (gsize) fg->width * n);
+          gegl_buffer_set (buffer, GEGL_RECTANGLE (0, y, fg->width, n), 0,
+                           format, rows, GEGL_AUTO_ROWSTRIDE);
+          gimp_progress_update (progress_start +
+                                (1.0 - progress_start) * (y + n) / fg->height);
+        }
+    }
+
+  g_free (rows);
+  g_object_unref (buffer);   /* flushes the tiles to GIMP */
+  return ok;
+}
+
+GimpLayer *
+hz_gimp_result_insert (GimpImage        *image,
+                       HzGimpScene      *scene,
+                       const HzColorMap *map,
+                       double            strength,
+                       double            progress_start,
+                       GError          **error)
+{
+  GimpLayer    *fg    = hz_gimp_scene_get_layer (scene);
+  const HzScene *hz   = hz_gimp_scene_get (scene);
+  GimpItem     *parent = gimp_item_get_parent (GIMP_ITEM (fg));
+  GimpLayer    *layer;
+  gchar        *name;
+  int           x, y;
+
+  g_return_val_if_fail (hz_gimp_scene_get_scale (scene) == 1.0, NULL);
+
+  name  = g_strdup_printf (_("%s (harmonized)"), gimp_item_get_name (GIMP_ITEM (fg)));
+  layer = gimp_layer_new (image, name,
+                          hz->foreground.width, hz->foreground.height,
+                          gimp_drawable_type_with_alpha (GIMP_DRAWABLE (fg)),
+                          gimp_layer_get_opacity (fg),
+                          GIMP_LAYER_MODE_NORMAL);
+  g_free (name);
+  if (! layer)
+    {
+      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
+                           _("Could not create the harmonized layer."));
+      return NULL;
+    }
+
+  /* The pixels go in before the layer joins the image, so that a failure
+   * or a cancel here leaves the user's image as it was. */
+  if (! write_pixels (layer, &hz->foreground, map, strength, progress_start, error))
+    {
+      gimp_item_delete (GIMP_ITEM (layer));
+      return NULL;
+    }
+
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (fg), &x, &y);
+
+  gimp_image_undo_group_start (image);
+  gimp_image_insert_layer (image, layer, GIMP_LAYER (parent),
+                           gimp_image_get_item_position (image, GIMP_ITEM (fg)));
+  gimp_layer_set_offsets (layer, x, y);
+  gimp_image_undo_group_end (image);
+
+  return layer;
+}

@@ -1,0 +1,694 @@
+/* gimp-harmonize: an engine scene (HzScene) read from a GIMP image. */
+
+#include <glib/gi18n-lib.h>
+#include <libgimp/gimp.h>
+
+#include "hz-gimp-scene.h"
+
+struct _HzGimpScene
+{
+  HzScene       scene;
+  GimpLayer    *layer;          /* the foreground */
+  double        scale;          /* image to scene coordinates */
+  GeglRectangle canvas;         /* the image, image coordinates */
+  GeglRectangle bg_rect;        /* the background, image coordinates */
+
+  /* Full resolution: the readers pull rows from the drawables' buffers. */
+  const Babl   *rgba_format;
+  GeglBuffer   *fg_buffer;
+  GeglBuffer   *mask_buffer;    /* NULL: the foreground's alpha alone */
+  const Babl   *mask_format;
+  int           mask_dx;        /* mask buffer position of the foreground's (0, 0) */
+  int           mask_dy;
+  GeglBuffer   *bg_buffer;
+  float        *mask_rows;
+  gsize         mask_rows_len;
+
+  /* Small scenes: everything downscaled into memory, so that the readers
+   * make no libgimp calls and may run in the preview's worker thread. */
+  float        *fg_pixels;
+  float        *bg_pixels;
+
+  /* The duplicate image holding the composite of the layers below the
+   * foreground ("below" background); deleted with the scene. */
+  GimpImage    *below_image;
+};
+
+/* What the procedure's arguments resolve to in the image. */
+typedef struct
+{
+  GimpLayer    *fg;
+  GimpDrawable *mask;           /* NULL: the foreground's alpha alone */
+  GimpLayer    *bg;
+  int           fg_x, fg_y;     /* foreground offsets, image coordinates */
+  int           fg_w, fg_h;
+  int           bg_x, bg_y;
+  int           bg_w, bg_h;
+} Resolved;
+
+
+static gboolean
+belongs_to (gpointer   item,
+            GimpImage *image)
+{
+  GimpImage *owner = gimp_item_get_image (GIMP_ITEM (item));
+
+  return owner && gimp_image_get_id (owner) == gimp_image_get_id (image);
+}
+
+/* The float gray format that reads a mask's stored values as they are
+ * (a mask's value is an opacity, whatever transfer curve it is tagged with). */
+static const Babl *
+mask_float_format (const Babl *format)
+{
+  const char *model = babl_get_name (babl_format_get_model (format));
+
+  if (g_str_has_prefix (model, "Y'"))
+    return babl_format ("Y' float");
+  if (g_str_has_prefix (model, "Y~"))
+    return babl_format ("Y~ float");
+  return babl_format ("Y float");
+}
+
+static gboolean
+layer_has_transparency (GimpLayer *layer)
+{
+  GBytes       *bytes;
+  const guint8 *data;
+  gsize         size, i;
+  int           width, height, bpp;
+  gboolean      transparent = FALSE;
+
+  if (! gimp_drawable_has_alpha (GIMP_DRAWABLE (layer)))
+    return FALSE;
+
+  /* A thumbnail computed by GIMP is enough to see whether any part of the
+   * layer is see-through, without reading the layer. */
+  bytes = gimp_drawable_get_thumbnail_data (GIMP_DRAWABLE (layer), 256, 256,
+                                            &width, &height, &bpp);
+  if (! bytes)
+    return TRUE;
+
+  data = g_bytes_get_data (bytes, &size);
+  if (bpp == 2 || bpp == 4)
+    for (i = bpp - 1; i < size && ! transparent; i += bpp)
+      transparent = data[i] < 255;
+
+  g_bytes_unref (bytes);
+  return transparent;
+}
+
+/* Sets *mask to the drawable whose values mask the foreground, or NULL for
+ * the foreground's alpha alone. */
+static gboolean
+resolve_mask (GimpImage            *image,
+              GimpProcedureConfig  *config,
+              GimpLayer            *fg,
+              GimpDrawable        **mask,
+              GError              **error)
+{
+  GimpLayerMask *layer_mask = gimp_layer_get_mask (fg);
+  GimpChannel   *channel    = NULL;
+
+  *mask = NULL;
+  switch (gimp_procedure_config_get_choice_id (config, "mask-source"))
+    {
+    case HZ_MASK_AUTO:
+      if (layer_mask)
+        *mask = GIMP_DRAWABLE (layer_mask);
+      else if (! layer_has_transparency (fg) && ! gimp_selection_is_empty (image))
+        *mask = GIMP_DRAWABLE (gimp_image_get_selection (image));
+      return TRUE;
+
+    case HZ_MASK_LAYER_MASK:
+      if (layer_mask)
+        {
+          *mask = GIMP_DRAWABLE (layer_mask);
+          return TRUE;
+        }
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                   _("The layer “%s” has no layer mask."),
+                   gimp_item_get_name (GIMP_ITEM (fg)));
+      return FALSE;
+
+    case HZ_MASK_ALPHA:
+      return TRUE;
+
+    case HZ_MASK_SELECTION:
+      if (! gimp_selection_is_empty (image))
+        {
+          *mask = GIMP_DRAWABLE (gimp_image_get_selection (image));
+          return TRUE;
+        }
+      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+                           _("The mask is empty: there is no selection."));
+      return FALSE;
+
+    case HZ_MASK_CHANNEL:
+      g_object_get (config, "mask-channel", &channel, NULL);
+      if (channel && belongs_to (channel, image))
+        *mask = GIMP_DRAWABLE (channel);
+      else
+        g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+                             _("Choose a channel of this image as the mask."));
+      /* The plug-in keeps its items alive; drop the config's reference. */
+      g_clear_object (&channel);
+      return *mask != NULL;
+    }
+
+  g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT, _("Unknown mask source."));
+  return FALSE;
+}
+
+/* The layer (in the list of @parent's children, or the image's top level)
+ * at @position. */
+static GimpLayer *
+layer_at (GimpImage *image,
+          GimpItem  *parent,
+          int        position)
+{
+  GimpItem **items;
+  GimpItem  *found = NULL;
+  int        n;
+
+  items = parent ? gimp_item_get_children (parent)
+                 : (GimpItem **) gimp_image_get_layers (image);
+  for (n = 0; items && items[n]; n++)
+    if (n == position)
+      found = items[n];
+  g_free (items);
+  return GIMP_LAYER (found);
+}
+
+/* Makes a duplicate of @image with @fg and everything above it removed and
+ * returns a layer holding its projection: the visible result of the layers
+ * below the foreground. The user's image is not touched. */
+static GimpLayer *
+composite_below (GimpImage  *image,
+                 GimpLayer  *fg,
+                 GimpImage **dup_out,
+                 GError    **error)
+{
+  GArray    *path = g_array_new (FALSE, FALSE, sizeof (int));
+  GimpItem  *item;
+  GimpImage *dup;
+  GimpLayer *dup_fg = NULL;
+  GimpLayer *below;
+  GimpLayer **top;
+  GimpChannel **channels;
+  int        i;
+
+  /* The foreground's position at each level, from the top level down. */
+  for (item = GIMP_ITEM (fg); item; item = gimp_item_get_parent (item))
+    {
+      int position = gimp_image_get_item_position (image, item);
+
+      g_array_prepend_val (path, position);
+    }
+
+  dup = gimp_image_duplicate (image);
+  gimp_image_undo_disable (dup);
+
+  item = NULL;
+  for (i = 0; i < (int) path->len; i++)
+    {
+      dup_fg = layer_at (dup, item, g_array_index (path, int, i));
+      item = GIMP_ITEM (dup_fg);
+    }
+  g_array_free (path, TRUE);
+
+  /* Remove the foreground, then at each level every layer above it. */
+  item = GIMP_ITEM (dup_fg);
+  while (item)
+    {
+      GimpItem *parent   = gimp_item_get_parent (item);
+      int       position = gimp_image_get_item_position (dup, item);
+
+      for (i = 0; i < position; i++)
+        gimp_image_remove_layer (dup, layer_at (dup, parent, 0));
+      if (item == GIMP_ITEM (dup_fg))
+        gimp_image_remove_layer (dup, dup_fg);
+      item = parent;
+    }
+
+  /* Visible channels are drawn over the layers in the projection. */
+  channels = gimp_image_get_channels (dup);
+  for (i = 0; channels && channels[i]; i++)
+    gimp_image_remove_channel (dup, channels[i]);
+  g_free (channels);
+
+  top = gimp_image_get_layers (dup);
+  if (! top || ! top[0])
+    {
+      g_free (top);
+      gimp_image_delete (dup);
+      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+
+                           _("There are no layers below the foreground; "
+                     "choose a background layer."));
+      return NULL;
+    }
+  g_free (top);
+
+  below = gimp_layer_new_from_visible (dup, dup, "below");
+  gimp_image_insert_layer (dup, below, NULL, 0);
+  *dup_out = dup;
+  return below;
+}
+
+static gboolean
+resolve (GimpImage            *image,
+         GimpProcedureConfig  *config,
+         Resolved             *r,
+         GimpImage           **below_image,
+         GError              **error)
+{
+  GimpLayer     *bg_layer = NULL;
+  GeglRectangle  fg_rect;
+
+  if (gimp_image_get_base_type (image) != GIMP_RGB)
+    {
+      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+
+                           _("Harmonize works on RGB images only; "
+                     "convert the image with Image > Mode > RGB."));
+      return FALSE;
+    }
+
+  g_object_get (config, "foreground", &r->fg, NULL);
+  if (! r->fg)
+    {
+      GimpLayer **selected = gimp_image_get_selected_layers (image);
+
+      if (selected && selected[0])
+        r->fg = g_object_ref (selected[0]);
+      g_free (selected);
+    }
+  if (! r->fg || ! belongs_to (r->fg, image))
+    {
+      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+
+                           _("Choose a foreground layer of this image."));
+      return FALSE;
+    }
+  /* The config holds a reference; the plug-in keeps its items alive. */
+  g_object_unref (r->fg);
+
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (r->fg), &r->fg_x, &r->fg_y);
+  r->fg_w = gimp_drawable_get_width (GIMP_DRAWABLE (r->fg));
+  r->fg_h = gimp_drawable_get_height (GIMP_DRAWABLE (r->fg));
+
+  if (! resolve_mask (image, config, r->fg, &r->mask, error))
+    return FALSE;
+
+  if (r->mask)
+    {
+      int mx, my;
+
+      gimp_drawable_get_offsets (r->mask, &mx, &my);
+      fg_rect = (GeglRectangle) { r->fg_x, r->fg_y, r->fg_w, r->fg_h };
+      if (! gegl_rectangle_intersect (NULL, &fg_rect,
+                                      GEGL_RECTANGLE (mx, my,
+                                                      gimp_drawable_get_width (r->mask),
+                                                      gimp_drawable_get_height (r->mask))))
+        {
+          g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+
+                               _("The mask is empty: it does not cover the foreground layer."));
+          return FALSE;
+        }
+    }
+
+  if (gimp_procedure_config_get_choice_id (config, "background-source") == HZ_BACKGROUND_LAYER)
+    {
+      g_object_get (config, "background-layer", &bg_layer, NULL);
+      if (! bg_layer || ! belongs_to (bg_layer, image))
+        {
+          g_clear_object (&bg_layer);
+          g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+
+                               _("Choose a background layer of this image."));
+          return FALSE;
+        }
+      g_object_unref (bg_layer);
+      if (gimp_item_get_id (GIMP_ITEM (bg_layer)) == gimp_item_get_id (GIMP_ITEM (r->fg)))
+        {
+          g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+
+                               _("The background layer must differ from the foreground layer."));
+          return FALSE;
+        }
+      r->bg = bg_layer;
+    }
+  else
+    {
+      r->bg = composite_below (image, r->fg, below_image, error);
+      if (! r->bg)
+        return FALSE;
+    }
+
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (r->bg), &r->bg_x, &r->bg_y);
+  r->bg_w = gimp_drawable_get_width (GIMP_DRAWABLE (r->bg));
+  r->bg_h = gimp_drawable_get_height (GIMP_DRAWABLE (r->bg));
+
+  return TRUE;
+}
+
+
+/* ---- full resolution --------------------------------------------------------- */
+
+static gboolean
+read_fg_buffer (gpointer   data,
+                int        y,
+                int        n_rows,
+                float     *rgba,
+                GError   **error G_GNUC_UNUSED)
+{
+  HzGimpScene   *s     = data;
+  int            width = s->scene.foreground.width;
+  gsize          n     = (gsize) width * n_rows;
+  GeglRectangle  rect  = { 0, y, width, n_rows };
+  gsize          i;
+
+  gegl_buffer_get (s->fg_buffer, &rect, 1.0, s->rgba_format, rgba,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+
+  if (s->mask_buffer)
+    {
+      if (s->mask_rows_len < n)
+        {
+          g_free (s->mask_rows);
+          s->mask_rows     = g_new (float, n);
+          s->mask_rows_len = n;
+        }
+      rect.x = s->mask_dx;
+      rect.y = s->mask_dy + y;
+      gegl_buffer_get (s->mask_buffer, &rect, 1.0, s->mask_format, s->mask_rows,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      for (i = 0; i < n; i++)
+        rgba[4 * i + 3] *= s->mask_rows[i];
+    }
+  return TRUE;
+}
+
+static gboolean
+read_bg_buffer (gpointer   data,
+                int        y,
+                int        n_rows,
+                float     *rgba,
+                GError   **error G_GNUC_UNUSED)
+{
+  HzGimpScene *s = data;
+
+  gegl_buffer_get (s->bg_buffer,
+                   GEGL_RECTANGLE (0, y, s->scene.background.width, n_rows), 1.0,
+                   s->rgba_format, rgba, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  return TRUE;
+}
+
+static void
+setup_full (HzGimpScene    *s,
+            const Resolved *r)
+{
+  s->scale       = 1.0;
+  s->rgba_format = babl_format_with_space ("R'G'B'A float",
+                                           gimp_drawable_get_format (GIMP_DRAWABLE (r->fg)));
+  s->fg_buffer   = gimp_drawable_get_buffer (GIMP_DRAWABLE (r->fg));
+  s->bg_buffer   = gimp_drawable_get_buffer (GIMP_DRAWABLE (r->bg));
+  if (r->mask)
+    {
+      int mx, my;
+
+      gimp_drawable_get_offsets (r->mask, &mx, &my);
+      s->mask_buffer = gimp_drawable_get_buffer (r->mask);
+      s->mask_format = mask_float_format (gimp_drawable_get_format (r->mask));
+      s->mask_dx     = r->fg_x - mx;
+      s->mask_dy     = r->fg_y - my;
+    }
+
+  s->scene.foreground = (HzReader) { r->fg_w, r->fg_h, read_fg_buffer, s };
+  s->scene.background = (HzReader) { r->bg_w, r->bg_h, read_bg_buffer, s };
+  s->scene.fg_x       = r->fg_x - r->bg_x;
+  s->scene.fg_y       = r->fg_y - r->bg_y;
+}
+
+
+/* ---- small scenes ----------------------------------------------------------- */
+
+static gboolean
+read_fg_pixels (gpointer   data,
+                int        y,
+                int        n_rows,
+                float     *rgba,
+                GError   **error G_GNUC_UNUSED)
+{
+  HzGimpScene *s = data;
+  gsize        row = (gsize) s->scene.foreground.width * 4;
+
+  memcpy (rgba, s->fg_pixels + row * y, row * n_rows * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+read_bg_pixels (gpointer   data,
+                int        y,
+                int        n_rows,
+                float     *rgba,
+                GError   **error G_GNUC_UNUSED)
+{
+  HzGimpScene *s = data;
+  gsize        row = (gsize) s->scene.background.width * 4;
+
+  memcpy (rgba, s->bg_pixels + row * y, row * n_rows * sizeof (float));
+  return TRUE;
+}
+
+static int
+scaled (int    v,
+        double scale)
+{
+  return (int) floor (v * scale + 0.5);
+}
+
+/* GIMP's downscaled copy of @rect of @drawable, @width x @height pixels
+ * converted to @format (4 or 1 floats a pixel). */
+static float *
+thumbnail (GimpDrawable        *drawable,
+           const GeglRectangle *rect,
+           int                  width,
+           int                  height,
+           const Babl          *format)
+{
+  const Babl *thumb_format = gimp_drawable_get_thumbnail_format (drawable);
+  int         components   = babl_format_get_n_components (format);
+  float      *pixels       = g_new0 (float, (gsize) width * height * components);
+  GBytes     *bytes;
+  int         tw = 0, th = 0, bpp = 0;
+
+  bytes = gimp_drawable_get_sub_thumbnail_data (drawable,
+                                                rect->x, rect->y,
+                                                rect->width, rect->height,
+                                                width, height, &tw, &th, &bpp);
+  if (bytes && tw > 0 && th > 0 && bpp == babl_format_get_bytes_per_pixel (thumb_format))
+    {
+      const guint8 *data = g_bytes_get_data (bytes, NULL);
+      const Babl   *fish = babl_fish (thumb_format, format);
+      int           x, y;
+
+      /* GIMP may round the size it returns: sample it nearest. */
+      for (y = 0; y < height; y++)
+        for (x = 0; x < width; x++)
+          babl_process (fish,
+                        data + ((gsize) (y * th / height) * tw + x * tw / width) * bpp,
+                        pixels + ((gsize) y * width + x) * components, 1);
+    }
+  if (bytes)
+    g_bytes_unref (bytes);
+  return pixels;
+}
+
+static void
+setup_small (HzGimpScene    *s,
+             const Resolved *r,
+             int             max_side)
+{
+  const Babl *rgba = babl_format ("R'G'B'A float");
+  int         fw, fh, bw, bh;
+  int         longest;
+
+  longest  = MAX (MAX (r->fg_w, r->fg_h), MAX (r->bg_w, r->bg_h));
+  max_side = MIN (max_side, 1024);   /* GIMP's thumbnails stop there */
+  s->scale = MIN (1.0, (double) max_side / longest);
+
+  fw = MAX (1, scaled (r->fg_w, s->scale));
+  fh = MAX (1, scaled (r->fg_h, s->scale));
+  bw = MAX (1, scaled (r->bg_w, s->scale));
+  bh = MAX (1, scaled (r->bg_h, s->scale));
+
+  s->fg_pixels = thumbnail (GIMP_DRAWABLE (r->fg), GEGL_RECTANGLE (0, 0, r->fg_w, r->fg_h),
+                            fw, fh, rgba);
+  s->bg_pixels = thumbnail (GIMP_DRAWABLE (r->bg), GEGL_RECTANGLE (0, 0, r->bg_w, r->bg_h),
+                            bw, bh, rgba);
+
+  if (r->mask)
+    {
+      GeglRectangle part;
+      int           mx, my, x0, y0, x1, y1, x, y;
+      float        *mask;
+
+      /* The part of the mask over the foreground, in mask coordinates,
+       * and where it lands in the small foreground. */
+      gimp_drawable_get_offsets (r->mask, &mx, &my);
+      gegl_rectangle_intersect (&part,
+                                GEGL_RECTANGLE (r->fg_x - mx, r->fg_y - my, r->fg_w, r->fg_h),
+                                GEGL_RECTANGLE (0, 0,
+                                                gimp_drawable_get_width (r->mask),
+                                                gimp_drawable_get_height (r->mask)));
+      x0 = scaled (part.x - (r->fg_x - mx), (double) fw / r->fg_w);
+      y0 = scaled (part.y - (r->fg_y - my), (double) fh / r->fg_h);
+      x1 = MAX (x0 + 1, scaled (part.x + part.width - (r->fg_x - mx), (double) fw / r->fg_w));
+      y1 = MAX (y0 + 1, scaled (part.y + part.height - (r->fg_y - my), (double) fh / r->fg_h));
+      x1 = MIN (x1, fw);
+      y1 = MIN (y1, fh);
+
+      mask = thumbnail (r->mask, &part, x1 - x0, y1 - y0,
+                        mask_float_format (gimp_drawable_get_thumbnail_format (r->mask)));
+      for (y = 0; y < fh; y++)
+        for (x = 0; x < fw; x++)
+          {
+            float m = 0.0f;
+
+            if (x >= x0 && x < x1 && y >= y0 && y < y1)
+              m = mask[(gsize) (y - y0) * (x1 - x0) + (x - x0)];
+            s->fg_pixels[((gsize) y * fw + x) * 4 + 3] *= m;
+          }
+      g_free (mask);
+    }
+
+  s->scene.foreground = (HzReader) { fw, fh, read_fg_pixels, s };
+  s->scene.background = (HzReader) { bw, bh, read_bg_pixels, s };
+  s->scene.fg_x       = scaled (r->fg_x - r->bg_x, s->scale);
+  s->scene.fg_y       = scaled (r->fg_y - r->bg_y, s->scale);
+}
+
+
+/* ---- public ------------------------------------------------------------------ */
+
+HzGimpScene *
+hz_gimp_scene_new (GimpImage            *image,
+                   GimpProcedureConfig  *config,
+                   int                   max_side,
+                   GError              **error)
+{
+  HzGimpScene *s = g_new0 (HzGimpScene, 1);
+  Resolved     r = { 0 };
+  int          bx, by, bw, bh;
+
+  g_return_val_if_fail (GIMP_IS_IMAGE (image), NULL);
+  g_return_val_if_fail (GIMP_IS_PROCEDURE_CONFIG (config), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (! resolve (image, config, &r, &s->below_image, error))
+    {
+      hz_gimp_scene_free (s);
+      return NULL;
+    }
+
+  s->layer   = r.fg;
+  s->canvas  = (GeglRectangle) { 0, 0,
+                                 gimp_image_get_width (image),
+                                 gimp_image_get_height (image) };
+  s->bg_rect = (GeglRectangle) { r.bg_x, r.bg_y, r.bg_w, r.bg_h };
+  if (max_side > 0)
+    setup_small (s, &r, max_side);
+  else
+    setup_full (s, &r);
+
+  g_object_get (config,
+                "box-x", &bx, "box-y", &by, "box-width", &bw, "box-height", &bh,
+                NULL);
+  if (! hz_gimp_scene_place_box (s, bx, by, bw, bh, &s->scene, error))
+    {
+      hz_gimp_scene_free (s);
+      return NULL;
+    }
+  return s;
+}
+
+gboolean
+hz_gimp_scene_place_box (HzGimpScene  *scene,
+                         int           x,
+                         int           y,
+                         int           width,
+                         int           height,
+                         HzScene      *target,
+                         GError      **error)
+{
+  GeglRectangle box = { x, y, width, height };
+  double        s   = scene->scale;
+  int           x0, y0, x1, y1;
+
+  target->has_box = width > 0 && height > 0;
+  if (! target->has_box)
+    return TRUE;
+
+  if (! gegl_rectangle_intersect (&box, &box, &scene->canvas))
+    {
+      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+                           _("The reference box lies outside the image."));
+      return FALSE;
+    }
+  if (! gegl_rectangle_intersect (&box, &box, &scene->bg_rect))
+    {
+      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+                           _("The reference box does not overlap the background."));
+      return FALSE;
+    }
+
+  /* Background coordinates, scaled outwards so that a small box stays. */
+  x0 = (int) floor ((box.x - scene->bg_rect.x) * s);
+  y0 = (int) floor ((box.y - scene->bg_rect.y) * s);
+  x1 = (int) ceil ((box.x + box.width - scene->bg_rect.x) * s);
+  y1 = (int) ceil ((box.y + box.height - scene->bg_rect.y) * s);
+  x0 = MIN (x0, target->background.width - 1);
+  y0 = MIN (y0, target->background.height - 1);
+  x1 = MIN (x1, target->background.width);
+  y1 = MIN (y1, target->background.height);
+  target->box = (HzRect) { x0, y0, MAX (1, x1 - x0), MAX (1, y1 - y0) };
+  return TRUE;
+}
+
+const HzScene *
+hz_gimp_scene_get (HzGimpScene *scene)
+{
+  return &scene->scene;
+}
+
+GimpLayer *
+hz_gimp_scene_get_layer (HzGimpScene *scene)
+{
+  return scene->layer;
+}
+
+double
+hz_gimp_scene_get_scale (HzGimpScene *scene)
+{
+  return scene->scale;
+}
+
+void
+hz_gimp_scene_free (HzGimpScene *scene)
+{
+  if (! scene)
+    return;
+
+  g_clear_object (&scene->fg_buffer);
+  g_clear_object (&scene->mask_buffer);
+  g_clear_object (&scene->bg_buffer);
+  g_free (scene->mask_rows);
+  g_free (scene->fg_pixels);
+  g_free (scene->bg_pixels);
+  if (scene->below_image)
+    gimp_image_delete (scene->below_image);
+  g_free (scene);
+}

@@ -1,0 +1,60 @@
+#!/bin/sh
+# Headless tests of the GIMP plug-in (meson test suite "plugin").
+#
+#   run-plugin-tests.sh PLUGIN WEIGHTS LOCALE_DIR
+#
+# Installs the built PLUGIN (with the compiled catalogues in LOCALE_DIR, the
+# build's po/) into the plug-in folder of a temporary HOME and runs
+# tests/plugin/plugin_tests.py inside gimp-console: once with WEIGHTS (the
+# seeded test weights), once with them missing and once with them corrupt.
+# HZ_TEST_ONLY=NAME runs one case. Exit 77 (skipped) without gimp-console.
+set -eu
+
+plugin=$1
+weights=$2
+locale_build=$3
+here=$(cd "$(dirname "$0")" && pwd)
+
+command -v gimp-console >/dev/null 2>&1 || { echo "gimp-console not found: skipped"; exit 77; }
+: "${HARMONIZE_CLI:?the meson test environment sets HARMONIZE_CLI}"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# GIMP reads plug-ins from $XDG_CONFIG_HOME/GIMP/3.0/plug-ins/NAME/NAME.
+export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
+       XDG_CACHE_HOME="$tmp/home/.cache" XDG_DATA_HOME="$tmp/home/.local/share"
+dir="$XDG_CONFIG_HOME/GIMP/3.0/plug-ins/gimp-harmonize"
+mkdir -p "$dir"
+cp "$plugin" "$dir/gimp-harmonize"
+for mo in "$locale_build"/*/LC_MESSAGES/gimp-harmonize.mo; do
+    [ -f "$mo" ] || continue
+    lang=$(basename "$(dirname "$(dirname "$mo")")")
+    mkdir -p "$dir/locale/$lang/LC_MESSAGES"
+    cp "$mo" "$dir/locale/$lang/LC_MESSAGES/"
+done
+
+head -c 4096 /dev/urandom > "$tmp/corrupt.hzw"
+
+status=0
+run() {   # run MODE WEIGHTS
+    mkdir -p "$tmp/$1"
+    echo "== $1"
+    HZ_TEST_MODE=$1 HZ_TEST_DIR="$tmp/$1" HZ_TEST_REPORT="$tmp/$1.report" \
+    HARMONIZE_WEIGHTS=$2 LANG=C LC_ALL=C \
+        gimp-console -i -d -f --quit --batch-interpreter=python-fu-eval \
+            -b "exec(open('$here/plugin_tests.py').read())" \
+            >"$tmp/$1.log" 2>&1 || true
+    if [ -f "$tmp/$1.report" ]; then cat "$tmp/$1.report"; fi
+    if ! grep -qx done "$tmp/$1.report" 2>/dev/null || grep -q '^FAIL' "$tmp/$1.report"; then
+        echo "-- gimp-console output ($1):"
+        grep -v -e '^$' -e 'scriptfu-WARNING' "$tmp/$1.log" | tail -40
+        status=1
+    fi
+}
+
+run main "$weights"
+[ -n "${HZ_TEST_ONLY:-}" ] && exit $status
+run missing-weights "$tmp/absent.hzw"
+run corrupt-weights "$tmp/corrupt.hzw"
+exit $status

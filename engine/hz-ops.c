@@ -6,9 +6,9 @@
 
 #include "hz-blis.h"
 
-/* Floats of im2col columns made at a time: bounds the scratch memory (4 MiB)
- * while leaving hz_sgemm thousands of columns per call. */
-#define COL_BUDGET (1 << 20)
+/* Floats of im2col columns one thread makes at a time (2 MiB): bounds the
+ * scratch memory while leaving hz_sgemm a thousand columns or more. */
+#define COL_BUDGET (1 << 19)
 
 static int
 resolve_threads (int n_threads)
@@ -31,16 +31,20 @@ conv_is_pointwise (const HzConv *conv)
   return conv->k == 1 && conv->stride == 1 && conv->pad == 0 && !conv->upsample;
 }
 
-/* Output rows whose columns are made at once. */
+/* Output rows per chunk: within the budget, and chunks enough to keep every
+ * thread busy, all about the same size. */
 static int
 chunk_rows (const HzConv *conv,
             int           ho,
-            int           wo)
+            int           wo,
+            int           n_threads)
 {
   gsize per_row = (gsize) conv->cin * conv->k * conv->k * wo;
-  gsize rows = COL_BUDGET / per_row;
+  int rows = (int) CLAMP (COL_BUDGET / per_row, 1, (gsize) ho);
+  int n_chunks = (ho + rows - 1) / rows;
 
-  return (int) CLAMP (rows, 1, (gsize) ho);
+  n_chunks = (n_chunks + n_threads - 1) / n_threads * n_threads;
+  return MAX ((ho + n_chunks - 1) / n_chunks, 1);
 }
 
 /* One thread's row buffer: a padded input row, and for upsampling the
@@ -54,18 +58,28 @@ row_buffer_size (const HzConv *conv,
   return (gsize) win + 2 * conv->pad + (conv->upsample ? w : 0);
 }
 
+/* Scratch of one thread: its columns, then its row buffer. */
+static gsize
+thread_scratch_size (const HzConv *conv,
+                     int           w,
+                     int           wo,
+                     int           rows)
+{
+  if (conv_is_pointwise (conv))
+    return 0;
+  return (gsize) conv->cin * conv->k * conv->k * rows * wo + row_buffer_size (conv, w);
+}
+
 gsize
 hz_conv_scratch_size (const HzConv *conv,
                       int           h,
                       int           w,
                       int           n_threads)
 {
+  int nt = resolve_threads (n_threads);
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
 
-  if (conv_is_pointwise (conv))
-    return 0;
-  return (gsize) conv->cin * conv->k * conv->k * chunk_rows (conv, ho, wo) * wo
-         + (gsize) resolve_threads (n_threads) * row_buffer_size (conv, w);
+  return nt * thread_scratch_size (conv, w, wo, chunk_rows (conv, ho, wo, nt));
 }
 
 /* PyTorch's source index and weights for output o of a x2 linear
@@ -157,7 +171,8 @@ padded_row (const HzConv *conv,
 
 /* Columns for output rows [oy0, oy1): row (c, ky, kx) of col holds the
  * input under tap (ky, kx) of channel c for every output position. Each
- * padded input row is made once and copied to every tap that reads it. */
+ * padded input row is made once (in prow) and copied to every tap that
+ * reads it. */
 static void
 im2col (const HzConv *conv,
         const float  *in,
@@ -167,19 +182,15 @@ im2col (const HzConv *conv,
         int           oy1,
         int           wo,
         float        *col,
-        float        *rows,
-        int           n_threads)
+        float        *prow)
 {
   int k = conv->k, s = conv->stride;
   gsize n = (gsize) (oy1 - oy0) * wo;
-  gsize row_size = row_buffer_size (conv, w);
+  float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
   int c;
 
-#pragma omp parallel for num_threads (n_threads) schedule (static)
   for (c = 0; c < conv->cin; c++)
     {
-      float *prow = rows + row_size * omp_get_thread_num ();
-      float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
       const float *x = in + (gsize) c * h * w;
       int py;
 
@@ -217,12 +228,10 @@ static void
 epilogue (const HzConv *conv,
           float        *out,
           gsize         ld,
-          gsize         n,
-          int           n_threads)
+          gsize         n)
 {
   int o;
 
-#pragma omp parallel for num_threads (n_threads) schedule (static)
   for (o = 0; o < conv->cout; o++)
     {
       float *p = out + ld * o;
@@ -257,6 +266,10 @@ epilogue (const HzConv *conv,
     }
 }
 
+/* Threads share the work by chunks of output rows, each making its own
+ * columns and running a single-threaded hz_sgemm and the epilogue on them:
+ * one parallel region per layer with nothing to wait for inside it (many
+ * small regions, each with its barriers, crawl on a busy machine). */
 void
 hz_conv2d (const HzConv *conv,
            const float  *in,
@@ -270,28 +283,30 @@ hz_conv2d (const HzConv *conv,
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
   int kk = conv->cin * conv->k * conv->k;
   int lda = conv->weight_ld ? conv->weight_ld : kk;
+  int rows = chunk_rows (conv, ho, wo, nt);
+  int n_chunks = (ho + rows - 1) / rows, i;
   gsize plane = (gsize) ho * wo;
-  int rows, oy0;
+  gsize per_thread = thread_scratch_size (conv, w, wo, rows);
 
-  if (conv_is_pointwise (conv))
+#pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
+  for (i = 0; i < n_chunks; i++)
     {
-      hz_sgemm (conv->cout, (int) plane, conv->cin, conv->weight, lda,
-                in, (int) plane, out, (int) plane, FALSE, nt);
-      epilogue (conv, out, plane, plane, nt);
-      return;
-    }
-
-  rows = chunk_rows (conv, ho, wo);
-  for (oy0 = 0; oy0 < ho; oy0 += rows)
-    {
-      int oy1 = MIN (ho, oy0 + rows);
+      int oy0 = i * rows, oy1 = MIN (ho, oy0 + rows);
       gsize n = (gsize) (oy1 - oy0) * wo;
-      float *col = scratch;
+      float *c = out + (gsize) oy0 * wo;
 
-      im2col (conv, in, h, w, oy0, oy1, wo, col, col + (gsize) kk * n, nt);
-      hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, col, (int) n,
-                out + (gsize) oy0 * wo, (int) plane, FALSE, nt);
-      epilogue (conv, out + (gsize) oy0 * wo, plane, n, nt);
+      if (conv_is_pointwise (conv))
+        hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, in + (gsize) oy0 * wo,
+                  (int) plane, c, (int) plane, FALSE, 1);
+      else
+        {
+          float *col = scratch + per_thread * omp_get_thread_num ();
+
+          im2col (conv, in, h, w, oy0, oy1, wo, col, col + (gsize) kk * n);
+          hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, col, (int) n,
+                    c, (int) plane, FALSE, 1);
+        }
+      epilogue (conv, c, plane, n);
     }
 }
 

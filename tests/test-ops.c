@@ -242,7 +242,7 @@ test_conv (gconstpointer data)
   g_assert_cmpint (hz_conv_out_size (&cv, tc->h), ==, ho);
   g_assert_cmpint (hz_conv_out_size (&cv, tc->w), ==, wo);
 
-  for (nt = 1; nt <= 2; nt++)
+  for (nt = 1; nt <= 3; nt++)
     {
       gsize n_scratch = hz_conv_scratch_size (&cv, tc->h, tc->w, nt);
       float *scratch = guarded ("ops.conv.scratch", n_scratch);
@@ -334,7 +334,7 @@ test_conv_scratch_bounded (void)
 
   g_test_message ("scratch at 1024 x 1024 x 64: %" G_GSIZE_FORMAT " floats (whole im2col %"
                   G_GSIZE_FORMAT ")", scratch, full);
-  g_assert_cmpuint (scratch, <=, (1 << 20) + (gsize) 64 * 9 * 1024 + 2 * (1024 + 2));
+  g_assert_cmpuint (scratch, <=, full / 256);
   cv.k = 1;
   cv.pad = 0;
   g_assert_cmpuint (hz_conv_scratch_size (&cv, 1024, 1024, 2), ==, 0);

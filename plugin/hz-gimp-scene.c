@@ -131,8 +131,6 @@ resolve_mask (GimpImage            *image,
                    gimp_item_get_name (GIMP_ITEM (fg)));
       return FALSE;
 
-    case HZ_MASK_ALPHA:
-      return TRUE;
 
     case HZ_MASK_SELECTION:
       if (! gimp_selection_is_empty (image))
@@ -154,10 +152,11 @@ resolve_mask (GimpImage            *image,
       /* The plug-in keeps its items alive; drop the config's reference. */
       g_clear_object (&channel);
       return *mask != NULL;
-    }
 
-  g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT, _("Unknown mask source."));
-  return FALSE;
+    case HZ_MASK_ALPHA:
+    default:
+      return TRUE;
+    }
 }
 
 /* The layer (in the list of @parent's children, or the image's top level)

@@ -1,7 +1,8 @@
 # Headless tests of plug-in-harmonize, run inside gimp-console by
 # tests/plugin/run-plugin-tests.sh (python-fu-eval: exec() of this file).
 #
-# Environment: HZ_TEST_MODE ("main", "missing-weights" or "corrupt-weights"),
+# Environment: HZ_TEST_MODE ("main", "missing-weights", "corrupt-weights" or
+# "german": missing weights, in German),
 # HZ_TEST_DIR (a scratch folder), HZ_TEST_REPORT (where the results go, one
 # "ok NAME" or "FAIL NAME: why" a line, then "done"), HARMONIZE_CLI (the
 # command-line tool the results are compared with), HARMONIZE_WEIGHTS.
@@ -472,14 +473,16 @@ MAIN_CASES = [
     ('grayscale', case_grayscale),
 ]
 
-WEIGHTS_CASES = [
-    ('missing-weights' if MODE == 'missing-weights' else 'corrupt-weights',
-     error_case(['model'], fg_alpha)),
-]
+WEIGHTS_CASES = {
+    'missing-weights': [('missing-weights', error_case(['model'], fg_alpha))],
+    'corrupt-weights': [('corrupt-weights', error_case(['model'], fg_alpha))],
+    # Run with LANGUAGE=de: the plug-in finds its catalogue.
+    'german': [('german-message', error_case(['Harmonisierungsmodell'], fg_alpha))],
+}
 
 
 def main():
-    cases = MAIN_CASES if MODE == 'main' else WEIGHTS_CASES
+    cases = MAIN_CASES if MODE == 'main' else WEIGHTS_CASES[MODE]
     only = os.environ.get('HZ_TEST_ONLY')
     for name, case in cases:
         if only and name != only:

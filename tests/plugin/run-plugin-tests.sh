@@ -6,7 +6,8 @@
 # Installs the built PLUGIN (with the compiled catalogues in LOCALE_DIR, the
 # build's po/) into the plug-in folder of a temporary HOME and runs
 # tests/plugin/plugin_tests.py inside gimp-console: once with WEIGHTS (the
-# seeded test weights), once with them missing and once with them corrupt.
+# seeded test weights), once with them missing, once with them corrupt and
+# once with them missing in German (the catalogue is found).
 # HZ_TEST_ONLY=NAME runs one case. Exit 77 (skipped) without gimp-console.
 set -eu
 
@@ -37,11 +38,16 @@ done
 head -c 4096 /dev/urandom > "$tmp/corrupt.hzw"
 
 status=0
-run() {   # run MODE WEIGHTS
+# gettext ignores LANGUAGE in the C locale and the root has no other: a
+# "de_DE.UTF-8" locale with C's data is enough to pick the German catalogue.
+mkdir -p "$tmp/locale"
+cp -r /usr/lib/locale/C.utf8 "$tmp/locale/de_DE.UTF-8" 2>/dev/null || true
+
+run() {   # run MODE WEIGHTS [LOCALE]
     mkdir -p "$tmp/$1"
     echo "== $1"
     HZ_TEST_MODE=$1 HZ_TEST_DIR="$tmp/$1" HZ_TEST_REPORT="$tmp/$1.report" \
-    HARMONIZE_WEIGHTS=$2 LANG=C LC_ALL=C \
+    HARMONIZE_WEIGHTS=$2 LOCPATH="$tmp/locale" LC_ALL=${3:-C.UTF-8} LANGUAGE= \
         gimp-console -i -d -f --quit --batch-interpreter=python-fu-eval \
             -b "exec(open('$here/plugin_tests.py').read())" \
             >"$tmp/$1.log" 2>&1 || true
@@ -57,4 +63,5 @@ run main "$weights"
 [ -n "${HZ_TEST_ONLY:-}" ] && exit $status
 run missing-weights "$tmp/absent.hzw"
 run corrupt-weights "$tmp/corrupt.hzw"
+run german "$tmp/absent.hzw" de_DE.UTF-8
 exit $status

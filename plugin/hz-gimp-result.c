@@ -1,11 +1,35 @@
 /* gimp-harmonize: the harmonized layer written into the user's image. */
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
 
 #include "hz-gimp-result.h"
 
 #define CHUNK_ROWS 64
+
+/* Maps the pixels of @rows the new layer shows (alpha > 0): they are
+ * gathered into @packed so that the mapping runs over them at once. */
+static void
+map_shown (const HzColorMap *map,
+           double            strength,
+           float            *rows,
+           float            *packed,
+           gsize             n_pixels)
+{
+  gsize i, k = 0;
+
+  for (i = 0; i < n_pixels; i++)
+    if (rows[4 * i + 3] > 0.0f)
+      memcpy (packed + 4 * k++, rows + 4 * i, 4 * sizeof (float));
+
+  hz_colormap_apply (map, strength, packed, k);
+
+  for (i = 0, k = 0; i < n_pixels; i++)
+    if (rows[4 * i + 3] > 0.0f)
+      memcpy (rows + 4 * i, packed + 4 * k++, 3 * sizeof (float));
+}
 
 /* Fills @layer (not yet in the image's layer tree) row chunk by row chunk. */
 static gboolean
@@ -19,7 +43,8 @@ write_pixels (GimpLayer        *layer,
   GeglBuffer *buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
   const Babl *format = babl_format_with_space ("R'G'B'A float",
                                                gimp_drawable_get_format (GIMP_DRAWABLE (layer)));
-  float      *rows   = g_try_new (float, (gsize) fg->width * CHUNK_ROWS * 4);
+  gsize       floats = (gsize) fg->width * CHUNK_ROWS * 4;
+  float      *rows   = g_try_new (float, 2 * floats);
   gboolean    ok     = rows != NULL;
   int         y;
 
@@ -34,7 +59,7 @@ write_pixels (GimpLayer        *layer,
       ok = fg->read (fg->user_data, y, n, rows, error);
       if (ok)
         {
-          hz_colormap_apply (map, strength, rows, (gsize) fg->width * n);
+          map_shown (map, strength, rows, rows + floats, (gsize) fg->width * n);
           gegl_buffer_set (buffer, GEGL_RECTANGLE (0, y, fg->width, n), 0,
                            format, rows, GEGL_AUTO_ROWSTRIDE);
           gimp_progress_update (progress_start +

@@ -1,5 +1,7 @@
 /* gimp-harmonize: an engine scene (HzScene) read from a GIMP image. */
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
 
@@ -23,6 +25,8 @@ struct _HzGimpScene
   GeglBuffer   *bg_buffer;
   float        *mask_rows;
   gsize         mask_rows_len;
+  guint8       *bytes;          /* 8-bit rows as stored (get_rgba) */
+  gsize         bytes_len;
 
   /* Small scenes: everything downscaled into memory, so that the readers
    * make no libgimp calls and may run in the preview's worker thread. */
@@ -177,6 +181,45 @@ layer_at (GimpImage *image,
       found = items[n];
   g_free (items);
   return GIMP_LAYER (found);
+}
+
+/* The layer that alone makes the visible result below @fg, if there is one:
+ * the only visible layer below a top-level foreground, covering the canvas,
+ * plain, in Normal mode at full opacity. Spares compositing a copy. */
+static GimpLayer *
+sole_layer_below (GimpImage *image,
+                  GimpLayer *fg)
+{
+  GimpLayer **layers;
+  GimpLayer  *found = NULL;
+  int         i, x, y, n_visible = 0;
+
+  if (gimp_item_get_parent (GIMP_ITEM (fg)))
+    return NULL;
+
+  layers = gimp_image_get_layers (image);
+  for (i = gimp_image_get_item_position (image, GIMP_ITEM (fg)) + 1; layers[i]; i++)
+    if (gimp_item_get_visible (GIMP_ITEM (layers[i])))
+      {
+        found = layers[i];
+        n_visible++;
+      }
+  g_free (layers);
+
+  if (n_visible != 1 ||
+      gimp_item_is_group (GIMP_ITEM (found)) ||
+      gimp_layer_get_mode (found) != GIMP_LAYER_MODE_NORMAL ||
+      gimp_layer_get_opacity (found) < 100.0 ||
+      (gimp_layer_get_mask (found) && gimp_layer_get_apply_mask (found)))
+    return NULL;
+
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (found), &x, &y);
+  if (x != 0 || y != 0 ||
+      gimp_drawable_get_width (GIMP_DRAWABLE (found)) != gimp_image_get_width (image) ||
+      gimp_drawable_get_height (GIMP_DRAWABLE (found)) != gimp_image_get_height (image))
+    return NULL;
+
+  return found;
 }
 
 /* Makes a duplicate of @image with @fg and everything above it removed and
@@ -341,7 +384,9 @@ resolve (GimpImage            *image,
     }
   else
     {
-      r->bg = composite_below (image, r->fg, below_image, error);
+      r->bg = sole_layer_below (image, r->fg);
+      if (! r->bg)
+        r->bg = composite_below (image, r->fg, below_image, error);
       if (! r->bg)
         return FALSE;
     }
@@ -356,6 +401,54 @@ resolve (GimpImage            *image,
 
 /* ---- full resolution --------------------------------------------------------- */
 
+/* @rect of @buffer as R'G'B'A float. A plug-in starts without babl's cache
+ * of conversion paths, and babl's search for the one from 8-bit R'G'B'(A)
+ * costs each run up to half a second, more than reading a 6000x4000 layer:
+ * that format, GIMP's most common, is read as it is stored and expanded here. */
+static void
+get_rgba (HzGimpScene         *s,
+          GeglBuffer          *buffer,
+          const GeglRectangle *rect,
+          float               *rgba)
+{
+  static float  unit[256];
+  const Babl   *format   = gegl_buffer_get_format (buffer);
+  const char   *model    = babl_get_name (babl_format_get_model (format));
+  int           channels = babl_format_get_n_components (format);
+  gsize         n        = (gsize) rect->width * rect->height;
+  gsize         i;
+  int           c;
+
+  if (babl_format_get_type (format, 0) != babl_type ("u8") ||
+      babl_format_get_space (format) != babl_format_get_space (s->rgba_format) ||
+      (strcmp (model, "R'G'B'A") != 0 && strcmp (model, "R'G'B'") != 0))
+    {
+      gegl_buffer_get (buffer, rect, 1.0, s->rgba_format, rgba,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      return;
+    }
+
+  if (unit[255] == 0.0f)
+    for (i = 0; i < 256; i++)
+      unit[i] = i / 255.0f;
+  if (s->bytes_len < n * channels)
+    {
+      g_free (s->bytes);
+      s->bytes     = g_new (guint8, n * channels);
+      s->bytes_len = n * channels;
+    }
+  gegl_buffer_get (buffer, rect, 1.0, format, s->bytes,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  for (i = 0; i < n; i++)
+    {
+      const guint8 *p = s->bytes + i * channels;
+
+      for (c = 0; c < 3; c++)
+        rgba[4 * i + c] = unit[p[c]];
+      rgba[4 * i + 3] = channels == 4 ? unit[p[3]] : 1.0f;
+    }
+}
+
 static gboolean
 read_fg_buffer (gpointer   data,
                 int        y,
@@ -369,8 +462,7 @@ read_fg_buffer (gpointer   data,
   GeglRectangle  rect  = { 0, y, width, n_rows };
   gsize          i;
 
-  gegl_buffer_get (s->fg_buffer, &rect, 1.0, s->rgba_format, rgba,
-                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  get_rgba (s, s->fg_buffer, &rect, rgba);
 
   if (s->mask_buffer)
     {
@@ -399,9 +491,7 @@ read_bg_buffer (gpointer   data,
 {
   HzGimpScene *s = data;
 
-  gegl_buffer_get (s->bg_buffer,
-                   GEGL_RECTANGLE (0, y, s->scene.background.width, n_rows), 1.0,
-                   s->rgba_format, rgba, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  get_rgba (s, s->bg_buffer, GEGL_RECTANGLE (0, y, s->scene.background.width, n_rows), rgba);
   return TRUE;
 }
 
@@ -685,6 +775,7 @@ hz_gimp_scene_free (HzGimpScene *scene)
   g_clear_object (&scene->mask_buffer);
   g_clear_object (&scene->bg_buffer);
   g_free (scene->mask_rows);
+  g_free (scene->bytes);
   g_free (scene->fg_pixels);
   g_free (scene->bg_pixels);
   if (scene->below_image)

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Speed and peak memory of the plug-in inside GIMP on a 6000x4000 composite
+# (a benchmark, not a test; targets: at most 3 s a run, 600 MB).
+#
+#   tests/plugin/bench-6000x4000.sh BUILD_DIR [PRECISION] [WORKING_SIZE]
+#
+# PRECISION is a Gimp.Precision name (default U8_NON_LINEAR; e.g.
+# FLOAT_LINEAR). Installs BUILD_DIR's plug-in into a temporary HOME behind a
+# wrapper that runs it under /usr/bin/time, runs it HZ_BENCH_RUNS times
+# (default 3) from gimp-console, and prints each run's seconds (the PDB call,
+# end to end: plug-in start, model load, reading, fit, writing the layer) and
+# the plug-in process's peak resident memory. Weights: HARMONIZE_WEIGHTS, else
+# the build's test weights (the same network, so the same cost).
+set -eu
+
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+export HZ_BENCH_PRECISION=${2:-U8_NON_LINEAR} HZ_BENCH_WORKING_SIZE=${3:-256}
+export HARMONIZE_WEIGHTS=${HARMONIZE_WEIGHTS:-$build/tests/test-weights.hzw}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
+       XDG_CACHE_HOME="$tmp/home/.cache" XDG_DATA_HOME="$tmp/home/.local/share"
+dir="$XDG_CONFIG_HOME/GIMP/3.0/plug-ins/gimp-harmonize"
+mkdir -p "$dir"
+cp "$build/plugin/gimp-harmonize" "$tmp/gimp-harmonize.real"
+# GIMP runs plug-ins/NAME/NAME: a wrapper there measures the real one.
+cat > "$dir/gimp-harmonize" <<WRAP
+#!/bin/sh
+exec /usr/bin/time -a -o "$tmp/time.log" -f "%M KB %e s %C" "$tmp/gimp-harmonize.real" "\$@"
+WRAP
+chmod +x "$dir/gimp-harmonize"
+
+echo "6000x4000, $HZ_BENCH_PRECISION, working size $HZ_BENCH_WORKING_SIZE, $(nproc) cores"
+HZ_BENCH_REPORT="$tmp/report" gimp-console -i -d -f --quit --batch-interpreter=python-fu-eval \
+    -b "exec(open('$here/bench_6000x4000.py').read())" >"$tmp/gimp.log" 2>&1 || true; grep TIMING "$tmp/gimp.log" || true
+cat "$tmp/report" 2>/dev/null || { tail -30 "$tmp/gimp.log"; exit 1; }
+# The runs (not the registration query): peak resident memory of each.
+grep -e '-run' "$tmp/time.log" | awk '{ printf "plug-in process: peak %.0f MB, %s s\n", $1 / 1024, $3 }'

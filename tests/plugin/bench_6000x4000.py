@@ -1,0 +1,68 @@
+# The speed benchmark's GIMP side (python-fu-eval, run by bench-6000x4000.sh):
+# a 6000x4000 composite (background + an elliptical foreground of 2400x1800
+# with alpha), plug-in-harmonize run on it HZ_BENCH_RUNS times; the seconds
+# of each run (the PDB call, end to end) go to HZ_BENCH_REPORT.
+
+import os
+import time
+
+import numpy as np
+
+import gi
+gi.require_version('Gimp', '3.0')
+gi.require_version('Gegl', '0.4')
+from gi.repository import Gegl, Gimp
+
+W, H = 6000, 4000
+FW, FH = 2400, 1800
+PRECISION = getattr(Gimp.Precision, os.environ.get('HZ_BENCH_PRECISION', 'U8_NON_LINEAR'))
+RUNS = int(os.environ.get('HZ_BENCH_RUNS', '3'))
+SIZE = int(os.environ.get('HZ_BENCH_WORKING_SIZE', '256'))
+report = open(os.environ['HZ_BENCH_REPORT'], 'w')
+
+
+def fill(layer, w, h, base, alpha):
+    rng = np.random.default_rng(1)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    rgba = np.empty((h, w, 4), np.float32)
+    for c in range(3):
+        rgba[..., c] = base[c] + 0.2 * np.sin(x * (0.002 + 0.001 * c)) * np.cos(y * 0.003)
+    rgba[..., :3] += rng.normal(0, 0.02, (h, w, 3)).astype(np.float32)
+    rgba[..., 3] = alpha
+    np.clip(rgba, 0, 1, out=rgba)
+    buf = layer.get_buffer()
+    buf.set(Gegl.Rectangle.new(0, 0, w, h), "R'G'B'A float", rgba.tobytes())
+    buf.flush()
+
+
+image = Gimp.Image.new_with_precision(W, H, Gimp.ImageBaseType.RGB, PRECISION)
+bg = Gimp.Layer.new(image, 'background', W, H, Gimp.ImageType.RGB_IMAGE, 100,
+                    Gimp.LayerMode.NORMAL)
+image.insert_layer(bg, None, 0)
+fill(bg, W, H, (0.3, 0.45, 0.6), 1.0)
+fg = Gimp.Layer.new(image, 'object', FW, FH, Gimp.ImageType.RGBA_IMAGE, 100,
+                    Gimp.LayerMode.NORMAL)
+image.insert_layer(fg, None, 0)
+fg.set_offsets(1800, 1200)
+y, x = np.mgrid[0:FH, 0:FW].astype(np.float32)
+fill(fg, FW, FH, (0.8, 0.35, 0.25),
+     (((x - FW / 2) / (FW * 0.45)) ** 2 + ((y - FH / 2) / (FH * 0.45)) ** 2 <= 1).astype(np.float32))
+
+proc = Gimp.get_pdb().lookup_procedure('plug-in-harmonize')
+for run in range(RUNS):
+    config = proc.create_config()
+    config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)
+    config.set_property('image', image)
+    config.set_core_object_array('drawables', [fg])
+    config.set_property('working-size', SIZE)
+    start = time.time()
+    result = proc.run(config)
+    seconds = time.time() - start
+    status = result.index(0)
+    report.write('run %d: %.2f s %s\n' % (run + 1, seconds, status.value_nick))
+    report.flush()
+    if status == Gimp.PDBStatusType.SUCCESS:
+        image.remove_layer(result.index(1))
+report.write('done\n')
+report.close()
+image.delete()

@@ -501,10 +501,13 @@ torch_compare (Torch *torch, const char *dir, int side, const float *out)
   if (g_file_get_contents (path, &data, &size, NULL) && size == n * sizeof (float))
     {
       double nmse = testgen_nmse (out, (const float *) data, n);
+      float lo = out[0], hi = out[0];
 
+      for (gsize i = 1; i < n; i++)
+        lo = MIN (lo, out[i]), hi = MAX (hi, out[i]);
       same = nmse < 1e-4;
-      printf ("  %d px: engine vs PyTorch output: max |diff| %.2g, NMSE %.2g%s\n", side,
-              testgen_max_abs_diff (out, (const float *) data, n), nmse,
+      printf ("  %d px: output in [%.3g, %.3g]; engine vs PyTorch: max |diff| %.2g, NMSE %.2g%s\n",
+              side, lo, hi, testgen_max_abs_diff (out, (const float *) data, n), nmse,
               same ? "" : "  <- MISMATCH");
     }
   else

@@ -24,18 +24,18 @@ skip() {
 
 command -v "$cc" >/dev/null 2>&1 || skip "$cc not found"
 command -v pkg-config >/dev/null 2>&1 || skip "pkg-config not found"
-glib=$(pkg-config --cflags --libs glib-2.0) || skip "glib-2.0 not found by pkg-config"
+deps=$(pkg-config --cflags --libs glib-2.0 zlib) || skip "glib-2.0 or zlib not found by pkg-config"
 
 mkdir -p "$2/fuzz-weights.d"
 cd "$2/fuzz-weights.d"
 printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput (const uint8_t *d, size_t n) { return 0; }\n' > probe.c
 "$cc" -fsanitize=fuzzer probe.c -o probe 2>/dev/null || skip "$cc has no libFuzzer (-fsanitize=fuzzer)"
 
-# shellcheck disable=SC2086 # $glib is a list of flags
+# shellcheck disable=SC2086 # $deps is a list of flags
 "$cc" -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -I"$src/engine" "$src/engine/hz-weights.c" "$src/engine/hz-arch.c" "$src/tests/fuzz-weights.c" \
-    $glib -lm -o fuzz-weights
+    $deps -lm -o fuzz-weights
 
 # Seeds: small valid files, fp32 and fp16, with and without metadata, and a
 # beginning of the architecture (for hz_arch_check's shape comparison).

@@ -121,16 +121,19 @@ def main():
             with open(path, 'rb') as f:
                 assert f.read() == hzw.encode(expected, half=dtype == np.float16), f'{path}: hzw.py writes otherwise'
 
-        # A corrupt file is refused by both readers.
-        data = bytearray(open(f16, 'rb').read())
-        data[len(data) // 2] ^= 0x10
-        open(f16, 'wb').write(data)
-        try:
-            hzw.read(f16)
-            sys.exit('FAIL: hzw.py read a corrupt file')
-        except hzw.FormatError as e:
-            assert 'checksum mismatch' in str(e), e
-        assert 'checksum mismatch (file corrupt)' in run(tool, 'dump', f16, os.path.join(tmp, 'x'), ok=False)
+        # A corrupt file, and one with a reserved header byte set, are refused by both readers.
+        good = open(f16, 'rb').read()
+        for pos, message in ((len(good) // 2, 'checksum mismatch (file corrupt)'),
+                             (40, 'reserved header bytes are not zero')):
+            data = bytearray(good)
+            data[pos] ^= 0x10
+            open(f16, 'wb').write(data)
+            try:
+                hzw.read(f16)
+                sys.exit(f'FAIL: hzw.py read a file changed at byte {pos}')
+            except hzw.FormatError as e:
+                assert message in str(e), e
+            assert message in run(tool, 'dump', f16, os.path.join(tmp, 'x'), ok=False)
 
         # export.py refuses what is not this architecture, naming the tensor.
         refused(lambda: export.checked_tensors({k: v for k, v in state.items() if k != 'conv9_2.bias'}, 'x'),

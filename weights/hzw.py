@@ -6,10 +6,10 @@
 
 `python3 hzw.py FILE` prints a file's header, metadata and tensor index.
 """
-import hashlib
 import os
 import struct
 import sys
+import zlib
 
 import numpy as np
 
@@ -17,7 +17,7 @@ MAGIC = b'\x89HZW\r\n\x1a\n'
 VERSION = 1
 HEADER_SIZE = 64
 CHECKSUM_OFFSET = 32
-CHECKSUM_SIZE = 32
+CHECKSUM_FIELD = 32  # the CRC-32 (4 bytes), then reserved bytes that must be zero
 ALIGNMENT = 64
 MAX_NAME = 255
 MAX_VALUE = 65536
@@ -31,12 +31,10 @@ class FormatError(ValueError):
 
 
 def checksum(data):
-    """SHA-256 of the file with the checksum field read as zeros."""
-    h = hashlib.sha256()
-    h.update(data[:CHECKSUM_OFFSET])
-    h.update(bytes(CHECKSUM_SIZE))
-    h.update(data[HEADER_SIZE:])
-    return h.digest()
+    """CRC-32 (an int) of the file with the checksum field read as zeros."""
+    crc = zlib.crc32(data[:CHECKSUM_OFFSET])
+    crc = zlib.crc32(bytes(CHECKSUM_FIELD), crc)
+    return zlib.crc32(data[HEADER_SIZE:], crc)
 
 
 def _check_name(name, what):
@@ -82,7 +80,7 @@ def encode(tensors, meta=None, half=False):
     out[HEADER_SIZE:HEADER_SIZE + len(head)] = head
     for (_, a), offset in zip(arrays, offsets):
         out[offset:offset + a.nbytes] = a.tobytes()
-    out[CHECKSUM_OFFSET:HEADER_SIZE] = checksum(out)
+    out[CHECKSUM_OFFSET:CHECKSUM_OFFSET + 4] = struct.pack('<I', checksum(out))
     return bytes(out)
 
 
@@ -136,12 +134,15 @@ def decode(data):
         raise FormatError(f'format version {version} is newer than this reader reads ({VERSION})'
                           if version > VERSION else f'unknown format version {version} (this reader reads {VERSION})')
     alignment, n_meta, n_tensors, file_size = struct.unpack('<IIIQ', r.take(20, 'the header'))
-    r.take(CHECKSUM_SIZE, 'the header')
+    stored = r.u32('the header')
+    reserved = r.take(CHECKSUM_FIELD - 4, 'the header')
     if file_size > len(data):
         raise FormatError(f'truncated: {len(data)} of the {file_size} bytes its header announces')
     if file_size < len(data):
         raise FormatError(f'{len(data) - file_size} bytes of unexpected data after the {file_size} its header announces')
-    if checksum(data) != bytes(data[CHECKSUM_OFFSET:HEADER_SIZE]):
+    if any(reserved):
+        raise FormatError('reserved header bytes are not zero')
+    if checksum(data) != stored:
         raise FormatError('checksum mismatch (file corrupt)')
     if not 4 <= alignment <= 65536 or alignment & (alignment - 1):
         raise FormatError(f'alignment {alignment} is not a power of two from 4 to 65536')

@@ -12,6 +12,7 @@
 #include "hz-dialog.h"
 #include "hz-gimp-result.h"
 #include "hz-gimp-scene.h"
+#include "hz-procedure.h"
 
 #define PLUG_IN_PROC   "plug-in-harmonize"
 #define PLUG_IN_BINARY "gimp-harmonize"
@@ -212,62 +213,7 @@ harmonize_create_procedure (GimpPlugIn  *plug_in,
   gimp_procedure_set_attribution (procedure, "gimp-harmonize authors",
                                   "gimp-harmonize authors", "2025");
 
-  gimp_procedure_add_layer_argument (procedure, "foreground",
-                                     _("_Foreground"),
-                                     _("The layer to harmonize (none: the selected layer)"),
-                                     TRUE, G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "mask-source",
-                                      _("_Mask"),
-                                      _("Which pixels of the foreground to harmonize"),
-                                      gimp_choice_new_with_values
-                                        ("auto",       HZ_MASK_AUTO,       _("Automatic"),
-                                         _("The layer mask, else the alpha channel if the layer "
-                                           "has transparency, else the selection"),
-                                         "layer-mask", HZ_MASK_LAYER_MASK, _("Layer mask"), NULL,
-                                         "alpha",      HZ_MASK_ALPHA,      _("Alpha channel"), NULL,
-                                         "selection",  HZ_MASK_SELECTION,  _("Selection"), NULL,
-                                         "channel",    HZ_MASK_CHANNEL,    _("Channel"), NULL,
-                                         NULL),
-                                      "auto", G_PARAM_READWRITE);
-  gimp_procedure_add_channel_argument (procedure, "mask-channel",
-                                       _("Mask c_hannel"),
-                                       _("The channel used as the mask when the mask is \"channel\""),
-                                       TRUE, G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "background-source",
-                                      _("_Background"),
-                                      _("What the foreground should match"),
-                                      gimp_choice_new_with_values
-                                        ("below", HZ_BACKGROUND_BELOW, _("Layers below"),
-                                         _("The visible result of the layers below the foreground"),
-                                         "layer", HZ_BACKGROUND_LAYER, _("A layer"), NULL,
-                                         NULL),
-                                      "below", G_PARAM_READWRITE);
-  gimp_procedure_add_layer_argument (procedure, "background-layer",
-                                     _("Background _layer"),
-                                     _("The background when the background is \"layer\""),
-                                     TRUE, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "box-x", _("Box _X"),
-                                   _("Left of the reference box, image coordinates"),
-                                   -GIMP_MAX_IMAGE_SIZE, GIMP_MAX_IMAGE_SIZE, 0,
-                                   G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "box-y", _("Box _Y"),
-                                   _("Top of the reference box, image coordinates"),
-                                   -GIMP_MAX_IMAGE_SIZE, GIMP_MAX_IMAGE_SIZE, 0,
-                                   G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "box-width", _("Box _width"),
-                                   _("Width of the reference box (0: the whole background)"),
-                                   0, GIMP_MAX_IMAGE_SIZE, 0, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "box-height", _("Box h_eight"),
-                                   _("Height of the reference box (0: the whole background)"),
-                                   0, GIMP_MAX_IMAGE_SIZE, 0, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "strength", _("_Strength"),
-                                      _("0: the original colours, 1: fully harmonized"),
-                                      0.0, 1.0, 1.0, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "working-size", _("W_orking size"),
-                                   _("Long side, in pixels, of the images the network sees"),
-                                   256, HZ_WORKING_SIZE_MAX, HZ_WORKING_SIZE_DEFAULT,
-                                   G_PARAM_READWRITE);
-
+  hz_procedure_add_arguments (procedure);
   gimp_procedure_add_layer_return_value (procedure, "harmonized-layer",
                                          _("Harmonized layer"),
                                          _("The new layer"),

@@ -11,6 +11,7 @@
 # as layers, and the CLI reads the same files.
 
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -99,9 +100,12 @@ def new_image(precision=Gimp.Precision.U8_NON_LINEAR, base=Gimp.ImageBaseType.RG
 def set_gray(drawable, path, dx=0, dy=0):
     """Writes a gray PNG into a mask or channel at (dx, dy)."""
     a = np.asarray(Image.open(path).convert('L'))
+    # Only inside the drawable (libgimp fails on writes past its edges).
+    a = a[max(0, -dy):drawable.get_height() - dy, max(0, -dx):drawable.get_width() - dx]
+    dx, dy = max(0, dx), max(0, dy)
     buf = drawable.get_buffer()
     h, w = a.shape
-    buf.set(Gegl.Rectangle.new(dx, dy, w, h), 'Y u8', a.tobytes())
+    buf.set(Gegl.Rectangle.new(dx, dy, w, h), 'Y u8', np.ascontiguousarray(a).tobytes())
     buf.flush()
     drawable.update(dx, dy, w, h)
 
@@ -158,9 +162,9 @@ def state(image):
 
 # ---- running the procedure --------------------------------------------------------
 
-def harmonize(image, drawable, **args):
+def harmonize(image, drawable, procedure='plug-in-harmonize', **args):
     """(status, layer or error message)."""
-    proc = PDB.lookup_procedure('plug-in-harmonize')
+    proc = PDB.lookup_procedure(procedure)
     config = proc.create_config()
     config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)
     config.set_property('image', image)
@@ -172,6 +176,17 @@ def harmonize(image, drawable, **args):
     status = result.index(0)
     value = result.index(1) if result.length() > 1 else None
     return status, value
+
+
+def scene(image, drawable, max_side, **args):
+    """What the test plug-in scene-probe reports of hz_gimp_scene."""
+    status, value = harmonize(image, drawable, procedure='test-harmonize-scene',
+                              **dict(args, **{'max-side': max_side, 'foreground': drawable}))
+    check(status == Gimp.PDBStatusType.SUCCESS, 'scene failed: %r' % (value,))
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise Failure("bad scene report %r" % value)
 
 
 def cli(out, *args):
@@ -418,6 +433,60 @@ def case_one_pixel():
     image.delete()
 
 
+def case_scenes():
+    """hz_gimp_scene at full resolution holds the layers' pixels; its small
+    scenes (the preview's) are the same scene downscaled."""
+    image = new_image()
+    middle = load_layer(image, MIDDLE, 'middle', 20, 10)
+    middle.resize(60, 40, 0, 0)
+    fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
+    rgb = FG_RGB / 255.0
+    bg = np.asarray(Image.open(BG), dtype=np.float64) / 255
+    mid = np.asarray(Image.open(MIDDLE), dtype=np.float64)[:40, :60] / 255
+
+    full = scene(image, fg, 0, **{'background-source': 'layer', 'background-layer': middle,
+                                  'box-x': 4, 'box-y': 6, 'box-width': 40, 'box-height': 30})
+    check((full['scale'], full['fg'], full['bg'], full['offset'], full['has_box'], full['box'])
+          == (1, [FG_W, FG_H], [60, 40], [10, 10], 1, [0, 0, 24, 26]),
+          'full scene geometry %r' % full)
+    w = MASK / 255.0
+    check(abs(full['mask_mean'] - w.mean()) < 1e-6, 'mask mean %r' % full['mask_mean'])
+    want = (rgb * w[..., None]).sum((0, 1)) / w.sum()
+    check(np.abs(np.array(full['fg_colour']) - want).max() < 1e-5, 'foreground colour')
+    check(np.abs(np.array(full['bg_colour']) - mid.mean((0, 1))).max() < 1e-5,
+          'background colour')
+
+    # Small scenes against full ones, for each way of building them.
+    fg.set_offsets(-10, 44)
+    channel = Gimp.Channel.new(image, 'ellipse', BG_W, BG_H, 100, Gegl.Color.new('black'))
+    image.insert_channel(channel, None, 0)
+    set_gray(channel, MASK_PNG, -10, 44)            # partly off the canvas, as the layer
+    configs = [
+        {},
+        {'mask-source': 'channel', 'mask-channel': channel},
+        {'background-source': 'layer', 'background-layer': middle, 'box-x': 30, 'box-y': 12,
+         'box-width': 30, 'box-height': 20},
+    ]
+    image.get_layers()[2].set_visible(False)       # "bg": "middle" alone below
+    for args in configs:
+        full = scene(image, fg, 0, **args)
+        small = scene(image, fg, 48, **args)
+        s = small['scale']
+        check(abs(s - 48 / max(full['fg'] + full['bg'])) < 1e-9, 'scale %r' % s)
+        near = lambda a, b: all(abs(x * s - y) <= 1 for x, y in zip(a, b))
+        check(near(full['fg'], small['fg']) and near(full['bg'], small['bg'])
+              and near(full['offset'], small['offset']), 'small geometry %r vs %r' % (small, full))
+        if full['has_box']:
+            f, b = full['box'], small['box']
+            check(near(f[:2], b[:2]) and near([f[0] + f[2], f[1] + f[3]], [b[0] + b[2], b[1] + b[3]]),
+                  'small box %r vs %r' % (b, f))
+        check(abs(full['mask_mean'] - small['mask_mean']) < 0.04
+              and np.abs(np.subtract(full['fg_colour'], small['fg_colour'])).max() < 0.03
+              and np.abs(np.subtract(full['bg_colour'], small['bg_colour'])).max() < 0.02,
+              'small scene %r differs from %r (%r)' % (small, full, args))
+    image.delete()
+
+
 def error_case(words, setup, **args):
     def run():
         image = new_image()
@@ -464,6 +533,7 @@ MAIN_CASES = [
     ('float-perceptual', precision_case(Gimp.Precision.FLOAT_NON_LINEAR)),
     ('strength-zero', case_strength_zero),
     ('one-pixel-layer', case_one_pixel),
+    ('scenes', case_scenes),
     ('empty-selection', error_case(['mask is empty'], fg_alpha, **{'mask-source': 'selection'})),
     ('empty-layer-mask', error_case(['mask is empty'], fg_black_mask)),
     ('no-layer-mask', error_case(['no layer mask'], fg_alpha, **{'mask-source': 'layer-mask'})),

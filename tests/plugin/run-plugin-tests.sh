@@ -1,19 +1,21 @@
 #!/bin/sh
 # Headless tests of the GIMP plug-in (meson test suite "plugin").
 #
-#   run-plugin-tests.sh PLUGIN WEIGHTS LOCALE_DIR
+#   run-plugin-tests.sh PLUGIN WEIGHTS LOCALE_DIR SCENE_PROBE
 #
 # Installs the built PLUGIN (with the compiled catalogues in LOCALE_DIR, the
 # build's po/) into the plug-in folder of a temporary HOME and runs
 # tests/plugin/plugin_tests.py inside gimp-console: once with WEIGHTS (the
 # seeded test weights), once with them missing, once with them corrupt and
-# once with them missing in German (the catalogue is found).
+# once with them missing in German (the catalogue is found). SCENE_PROBE, a
+# test plug-in, reports the scenes the plug-in and the preview build.
 # HZ_TEST_ONLY=NAME runs one case. Exit 77 (skipped) without gimp-console.
 set -eu
 
 plugin=$1
 weights=$2
 locale_build=$3
+probe=$4
 here=$(cd "$(dirname "$0")" && pwd)
 
 command -v gimp-console >/dev/null 2>&1 || { echo "gimp-console not found: skipped"; exit 77; }
@@ -28,6 +30,8 @@ export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
 dir="$XDG_CONFIG_HOME/GIMP/3.0/plug-ins/gimp-harmonize"
 mkdir -p "$dir"
 cp "$plugin" "$dir/gimp-harmonize"
+mkdir -p "$dir/../scene-probe"
+cp "$probe" "$dir/../scene-probe/scene-probe"
 for mo in "$locale_build"/*/LC_MESSAGES/gimp-harmonize.mo; do
     [ -f "$mo" ] || continue
     lang=$(basename "$(dirname "$(dirname "$mo")")")

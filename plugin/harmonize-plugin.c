@@ -17,6 +17,8 @@
 #define PLUG_IN_PROC   "plug-in-harmonize"
 #define PLUG_IN_BINARY "gimp-harmonize"
 
+#define TILE_CACHE_SIZE (128 << 20)
+
 /* The share of the progress bar the fit takes; writing the layer the rest. */
 #define FIT_PROGRESS 0.85
 
@@ -167,6 +169,9 @@ harmonize_run (GimpProcedure        *procedure,
   GError         *error = NULL;
 
   gegl_init (NULL, NULL);
+  /* Every layer is read a row chunk at a time: a small tile cache keeps the
+   * plug-in's memory flat (GIMP hands plug-ins its own, larger, size). */
+  g_object_set (gegl_config (), "tile-cache-size", (guint64) TILE_CACHE_SIZE, NULL);
 
   fit_config_to_image (config, image, drawables[0], run_mode != GIMP_RUN_NONINTERACTIVE);
 

@@ -601,15 +601,3 @@ hz_box_editor_set_canvas (HzBoxEditor *editor,
   editor->canvas_height = canvas_height;
   gtk_widget_queue_resize (GTK_WIDGET (editor));
 }
-
-void
-hz_box_editor_set_box (HzBoxEditor *editor,
-                       int          x,
-                       int          y,
-                       int          width,
-                       int          height)
-{
-  g_return_if_fail (HZ_IS_BOX_EDITOR (editor));
-
-  update_box (editor, x, y, width, height);
-}

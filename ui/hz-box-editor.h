@@ -27,12 +27,6 @@ void       hz_box_editor_set_canvas  (HzBoxEditor *editor,
                                       int          canvas_width,
                                       int          canvas_height);
 
-void       hz_box_editor_set_box     (HzBoxEditor *editor,
-                                      int          x,
-                                      int          y,
-                                      int          width,
-                                      int          height);
-
 G_END_DECLS
 
 #endif

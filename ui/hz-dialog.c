@@ -192,6 +192,7 @@ show_message (Dialog     *d,
               const char *message)
 {
   hz_split_view_set_message (HZ_SPLIT_VIEW (d->split_view), message);
+  g_debug ("preview message: %s", message);
 }
 
 /* Hands the current arguments to the worker, rebuilding the scene first
@@ -368,9 +369,9 @@ box_whole (GtkButton *button G_GNUC_UNUSED,
 
 /* ---- building the dialog --------------------------------------------------------- */
 
-/* A widget of GimpProcedureDialog's, packed into our own layout (the dialog
- * keeps a reference of its own, hence the extra one). */
-static GtkWidget *
+/* A widget of GimpProcedureDialog's (which holds a reference of its own),
+ * packed into our own layout. */
+static void
 pack_property (GimpProcedureDialog *dialog,
                GtkBox              *box,
                const char          *property,
@@ -379,8 +380,7 @@ pack_property (GimpProcedureDialog *dialog,
   if (! widget)
     widget = gimp_procedure_dialog_get_widget (dialog, property, G_TYPE_NONE);
   if (widget)
-    gtk_box_pack_start (box, g_object_ref (widget), FALSE, FALSE, 0);
-  return widget;
+    gtk_box_pack_start (box, widget, FALSE, FALSE, 0);
 }
 
 static void
@@ -398,9 +398,35 @@ sensitive_if (GimpProcedureDialog *dialog,
   gimp_value_array_append (values, &value);
   g_value_unset (&value);
 
+  /* It takes values over. */
   gimp_procedure_dialog_set_sensitive_if_in (dialog, property, G_OBJECT (config),
                                              choice_property, values, TRUE);
-  gimp_value_array_unref (values);
+}
+
+/* Where a widget is on the screen, for tests that drive the dialog with a
+ * pointer (G_MESSAGES_DEBUG=harmonize shows it). Its name says which. */
+static void
+log_position (GtkWidget *widget)
+{
+  GdkWindow *window = gtk_widget_get_window (widget);
+  int        x, y;
+
+  if (window && gtk_widget_get_mapped (widget))
+    {
+      gdk_window_get_origin (window, &x, &y);
+      g_debug ("%s on the screen at %d,%d size %dx%d", gtk_widget_get_name (widget), x, y,
+               gtk_widget_get_allocated_width (widget),
+               gtk_widget_get_allocated_height (widget));
+    }
+}
+
+static void
+watch_position (GtkWidget  *widget,
+                const char *name)
+{
+  gtk_widget_set_name (widget, name);
+  g_signal_connect_after (widget, "map", G_CALLBACK (log_position), NULL);
+  g_signal_connect_after (widget, "size-allocate", G_CALLBACK (log_position), NULL);
 }
 
 static GtkWidget *
@@ -420,6 +446,7 @@ make_reference_frame (Dialog *d)
                                  "foreground should match; drag inside the box to "
                                  "move it, drag its edges or corners to resize it."));
   gtk_box_pack_start (GTK_BOX (vbox), d->box_editor, TRUE, TRUE, 0);
+  watch_position (d->box_editor, "box editor");
   for (gsize i = 0; i < G_N_ELEMENTS (box_properties); i++)
     g_object_bind_property (d->config, box_properties[i],
                             d->box_editor, box_properties[i],
@@ -476,6 +503,7 @@ make_preview_frame (Dialog *d)
                                  "harmonized. Drag to move the line."));
   gtk_widget_set_hexpand (d->split_view, TRUE);
   gtk_widget_set_vexpand (d->split_view, TRUE);
+  watch_position (d->split_view, "split view");
   gtk_container_add (GTK_CONTAINER (overlay), d->split_view);
 
   d->spinner = gtk_spinner_new ();

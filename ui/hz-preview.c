@@ -95,15 +95,6 @@ hz_preview_scene_unref (HzPreviewScene *scene)
     }
 }
 
-void
-hz_preview_scene_get_size (HzPreviewScene *scene,
-                           int            *width,
-                           int            *height)
-{
-  *width = scene->bg_width;
-  *height = scene->bg_height;
-}
-
 static guchar
 to_byte (float v)
 {

@@ -27,9 +27,6 @@ void            hz_preview_scene_unref       (HzPreviewScene *scene);
 
 /* The background as a picture, for the box editor. */
 GdkPixbuf      *hz_preview_scene_background  (HzPreviewScene *scene);
-void            hz_preview_scene_get_size    (HzPreviewScene *scene,
-                                              int            *width,
-                                              int            *height);
 
 typedef struct
 {

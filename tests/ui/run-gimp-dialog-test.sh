@@ -1,0 +1,207 @@
+#!/bin/sh
+# The dialog in a real GIMP under Xvfb (meson test suite "ui").
+#
+#   run-gimp-dialog-test.sh PLUGIN WEIGHTS ARTIFACTS
+#
+# Installs PLUGIN into a temporary HOME, starts Xvfb and GIMP on the shipped
+# example (examples/sheep-composite.jpg); a script in GIMP adds the sheep
+# (cut out by examples/sheep-mask.png) as a layer and calls plug-in-harmonize
+# interactively (tests/ui/gimp_dialog_test.py). From outside, with xdotool, the test waits
+# for the dialog and its preview, drags a reference box on the background
+# thumbnail, presses Return (OK), checks that the harmonized layer came and
+# that the box the plug-in remembers is the one dragged, presses Ctrl+Z in
+# the image window and checks the layer is gone. Screenshots of the dialog
+# (dialog.png before the drag, dialog-box.png after it, screen.png) and
+# GIMP's output (gimp.log) are kept in ARTIFACTS. Prints the preview's
+# update times measured in the dialog. Exit 77 (skipped) without gimp, Xvfb,
+# xdotool or ImageMagick.
+set -u
+
+plugin=$1
+weights=$2
+artifacts=$3
+here=$(cd "$(dirname "$0")" && pwd)
+examples=${HARMONIZE_SOURCE_ROOT:-$here/../..}/examples
+
+for tool in gimp Xvfb xdotool import convert; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: skipped"; exit 77; }
+done
+
+tmp=$(mktemp -d)
+xvfb_pid= gimp_pid=
+cleanup() {
+    [ -n "$gimp_pid" ] && kill "$gimp_pid" 2>/dev/null
+    [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+mkdir -p "$artifacts"
+rm -f "$artifacts"/*.png "$artifacts"/gimp.log
+
+fail() {
+    echo "FAIL: $*"
+    for f in "$HZ_UI_DIR"/*; do [ -f "$f" ] && echo "-- GIMP side, $(basename "$f"): $(cat "$f")"; done
+    kill -0 "$gimp_pid" 2>/dev/null || echo "-- GIMP is not running"
+    echo "-- GIMP's output (last lines; all of it in $artifacts/gimp.log):"
+    grep -v -e '^$' "$artifacts/gimp.log" | tail -25
+    if [ -n "${DISPLAY:-}" ]; then
+        echo "-- windows on the screen:"
+        for w in $(xdotool search --onlyvisible --name . 2>/dev/null); do
+            echo "$w: $(xdotool getwindowname "$w")"
+        done
+        import -window root "$artifacts/screen-at-failure.png"
+    fi
+    exit 1
+}
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, every 0.2 s.
+wait_for() {
+    end=$(( $(date +%s) + $1 )); shift
+    until "$@"; do
+        [ "$(date +%s)" -ge "$end" ] && return 1
+        [ -z "$gimp_pid" ] || kill -0 "$gimp_pid" 2>/dev/null || return 1
+        sleep 0.2
+    done
+}
+
+# A final preview (not the quick pass) later than preview number $1; a
+# message instead of a preview fails the test.
+preview_after() {
+    message=$(sed -n 's/.*preview message: //p' "$artifacts/gimp.log" | head -1)
+    [ -z "$message" ] || fail "the preview says: $message"
+    n=$(sed -n 's/.*preview \([0-9]*\) at working size [0-9]*: shown .*(worker [0-9]* ms)$/\1/p' \
+          "$artifacts/gimp.log" | tail -1)
+    [ -n "$n" ] && [ "$n" -gt "$1" ] && last_preview=$n
+}
+
+# GIMP reads plug-ins from $XDG_CONFIG_HOME/GIMP/3.0/plug-ins/NAME/NAME.
+export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
+       XDG_CACHE_HOME="$tmp/home/.cache" XDG_DATA_HOME="$tmp/home/.local/share"
+gimpdir="$XDG_CONFIG_HOME/GIMP/3.0"
+mkdir -p "$gimpdir/plug-ins/gimp-harmonize"
+cp "$plugin" "$gimpdir/plug-ins/gimp-harmonize/gimp-harmonize"
+# No welcome dialog: it shows when the config is older than GIMP, or asked for.
+version=$(gimp --version | sed -n 's/.* version \([0-9.]*\).*/\1/p')
+printf '(config-version "%s")\n(show-welcome-dialog no)\n' "$version" > "$gimpdir/gimprc"
+
+# The fixture: the example photo, and the sheep cut out of it by its mask.
+export HZ_UI_DIR="$tmp/report" HZ_UI_BACKGROUND="$examples/sheep-composite.jpg" \
+       HZ_UI_FOREGROUND="$tmp/sheep.png"
+mkdir -p "$HZ_UI_DIR"
+convert "$examples/sheep-composite.jpg" "$examples/sheep-mask.png" -alpha off \
+        -compose CopyOpacity -composite "$HZ_UI_FOREGROUND" || fail "could not make the fixture"
+
+Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
+xvfb_pid=$!
+wait_for 30 test -s "$tmp/display" || { echo "Xvfb did not start: skipped"; exit 77; }
+export DISPLAY=":$(cat "$tmp/display")"
+
+HARMONIZE_WEIGHTS=$weights G_MESSAGES_DEBUG=harmonize LANG=C LC_ALL=C \
+    gimp -n -d -f --no-splash --batch-interpreter=python-fu-eval \
+        -b "exec(open('$here/gimp_dialog_test.py').read())" "$HZ_UI_BACKGROUND" \
+        >"$artifacts/gimp.log" 2>&1 &
+gimp_pid=$!
+
+# The dialog, and its first preview.
+dialog=
+find_dialog() { dialog=$(xdotool search --name '^Harmonize$' 2>/dev/null | head -1); [ -n "$dialog" ]; }
+wait_for 180 find_dialog || fail "the dialog did not open"
+echo "dialog open (window $dialog)"
+last_preview=0
+wait_for 120 preview_after 0 || fail "the preview did not come"
+xdotool mousemove 1279 899   # no tooltip in the pictures
+sleep 0.5
+import -window "$dialog" "$artifacts/dialog.png" || fail "no screenshot of the dialog"
+
+# Both pictures in the dialog show the image scaled to fit their widget and
+# centred in it. to_screen NAME FX FY: the screen point at fractions FX, FY
+# of the image's width and height in the widget NAME (as the dialog logs
+# it), and the scale of the picture.
+image_size=$(identify -format '%w %h' "$HZ_UI_BACKGROUND")
+to_screen() {
+    geometry=$(sed -n "s/.*$1 on the screen at \([0-9-]*\),\([0-9-]*\) size \([0-9]*\)x\([0-9]*\)$/\1 \2 \3 \4/p" \
+                 "$artifacts/gimp.log" | tail -1)
+    [ -n "$geometry" ] || fail "the dialog did not say where its $1 is"
+    echo $geometry $image_size | awk -v fx="$2" -v fy="$3" '{
+        s = $3 / $5 < $4 / $6 ? $3 / $5 : $4 / $6
+        printf "%d %d %f\n", $1 + int(($3 - $5 * s) / 2) + fx * $5 * s,
+                             $2 + int(($4 - $6 * s) / 2) + fy * $6 * s, s }'
+}
+
+# drag X0 Y0 X1 Y1: press, move in steps, release (then the pointer goes
+# out of the way, so that no tooltip shows in the screenshots).
+drag() {
+    xdotool mousemove "$1" "$2" mousedown 1
+    for step in 1 2 3 4 5 6 7 8; do
+        xdotool mousemove $(( $1 + ($3 - $1) * step / 8 )) $(( $2 + ($4 - $2) * step / 8 ))
+        sleep 0.05
+    done
+    xdotool mouseup 1
+    xdotool mousemove 1279 899
+}
+
+# A box on the thumbnail, from 15 %, 20 % to 55 %, 65 % of the image, and
+# the box it should make, within a screen pixel or two.
+set -- $(to_screen "box editor" 0.15 0.20) $(to_screen "box editor" 0.55 0.65)
+set -- "$@" $(echo $image_size | awk -v s="$3" '{
+    printf "%d %d %d %d %d\n", 0.15 * $1, 0.20 * $2, 0.40 * $1, 0.45 * $2, 2 / s + 2 }')
+expect_x=$7 expect_y=$8 expect_w=$9 expect_h=${10} tolerance=${11}
+echo "dragging from $1,$2 to $4,$5 on the screen:" \
+     "expecting a box near $expect_x,$expect_y ${expect_w}x$expect_h (image pixels)"
+drag "$1" "$2" "$4" "$5"
+before_drag=$last_preview
+wait_for 120 preview_after "$before_drag" || fail "no new preview after the drag"
+grep "preview $last_preview at working size" "$artifacts/gimp.log" | sed 's/.*: preview/preview/' |
+    sed 's/^/measured: /'
+
+# The preview's split line from the middle onto the sheep (at 68 % of the width).
+set -- $(to_screen "split view" 0.5 0.5) $(to_screen "split view" 0.68 0.5)
+drag "$1" "$2" "$4" "$5"
+sleep 0.5
+import -window "$dialog" "$artifacts/dialog-box.png"
+import -window root "$artifacts/screen.png"
+
+# OK, and the result.
+xdotool windowfocus --sync "$dialog" key Return
+wait_for 300 test -f "$HZ_UI_DIR/ran" || fail "the procedure did not return after OK"
+read -r status layers names < "$HZ_UI_DIR/ran"
+before=$(cat "$HZ_UI_DIR/loaded")
+echo "after OK: $status, $layers layers: $names (before: $before)"
+[ "$status" = success ] || fail "the procedure returned $status"
+[ "$layers" -eq $((before + 1)) ] || fail "expected one new layer"
+case "$names" in "Sheep (harmonized)|Sheep|"*) ;; *) fail "no 'Sheep (harmonized)' above 'Sheep'" ;; esac
+
+# The box the plug-in remembers for its next run is the one dragged.
+settings=$(grep -l 'box-width' "$gimpdir"/plug-in-settings/*plug-in-harmonize.last 2>/dev/null | head -1)
+[ -n "$settings" ] || fail "GIMP kept no settings of the run"
+got=$(for key in box-x box-y box-width box-height; do
+          sed -n "s/^ *($key \([0-9-]*\)).*/\1/p" "$settings" | tail -1
+      done | tr '\n' ' ')
+echo "box remembered by GIMP: $got"
+set -- $got
+[ $# -eq 4 ] || fail "the settings lack the box: $(cat "$settings")"
+awk -v got="$got" -v want="$expect_x $expect_y $expect_w $expect_h" -v tol="$tolerance" 'BEGIN {
+    split(got, g, " "); split(want, w, " ")
+    for (i = 1; i <= 4; i++) if (g[i] - w[i] > tol || w[i] - g[i] > tol) exit 1 }' ||
+    fail "the box $got is not the one dragged ($expect_x $expect_y $expect_w $expect_h, +-$tolerance)"
+
+# Ctrl+Z in the image window takes the new layer away.
+# GIMP's own windows have the class "Gimp"; the image window is the one
+# shown (xdotool does not match titles with non-ASCII characters such as
+# the image window's).
+find_image_window() {
+    image_window=$(xdotool search --onlyvisible --class '^Gimp$' 2>/dev/null | head -1)
+    [ -n "$image_window" ]
+}
+wait_for 30 find_image_window || fail "no image window"
+xdotool windowfocus --sync "$image_window" key ctrl+z
+wait_for 90 test -f "$HZ_UI_DIR/undone" || fail "GIMP did not report after Ctrl+Z"
+undone=$(cat "$HZ_UI_DIR/undone")
+echo "after Ctrl+Z: $undone layers"
+[ "$undone" -eq "$before" ] || fail "Ctrl+Z did not remove the harmonized layer in one step"
+[ -f "$HZ_UI_DIR/error" ] && fail "$(cat "$HZ_UI_DIR/error")"
+
+gimp_exited() { ! kill -0 "$gimp_pid" 2>/dev/null; }
+wait_for 60 gimp_exited && gimp_pid=
+echo "screenshots in $artifacts"
+echo ok

@@ -7,6 +7,13 @@
 
 #include "hz-gimp-scene.h"
 
+/* An RGBA float image in memory. */
+typedef struct
+{
+  float *data;
+  int    width;
+} Pixels;
+
 struct _HzGimpScene
 {
   HzScene       scene;
@@ -30,8 +37,8 @@ struct _HzGimpScene
 
   /* Small scenes: everything downscaled into memory, so that the readers
    * make no libgimp calls and may run in the preview's worker thread. */
-  float        *fg_pixels;
-  float        *bg_pixels;
+  Pixels        fg_pixels;
+  Pixels        bg_pixels;
 
   /* The duplicate image holding the composite of the layers below the
    * foreground ("below" background); deleted with the scene. */
@@ -525,30 +532,16 @@ setup_full (HzGimpScene    *s,
 /* ---- small scenes ----------------------------------------------------------- */
 
 static gboolean
-read_fg_pixels (gpointer   data,
-                int        y,
-                int        n_rows,
-                float     *rgba,
-                GError   **error G_GNUC_UNUSED)
+read_pixels (gpointer   data,
+             int        y,
+             int        n_rows,
+             float     *rgba,
+             GError   **error G_GNUC_UNUSED)
 {
-  HzGimpScene *s = data;
-  gsize        row = (gsize) s->scene.foreground.width * 4;
+  const Pixels *p   = data;
+  gsize         row = (gsize) p->width * 4;
 
-  memcpy (rgba, s->fg_pixels + row * y, row * n_rows * sizeof (float));
-  return TRUE;
-}
-
-static gboolean
-read_bg_pixels (gpointer   data,
-                int        y,
-                int        n_rows,
-                float     *rgba,
-                GError   **error G_GNUC_UNUSED)
-{
-  HzGimpScene *s = data;
-  gsize        row = (gsize) s->scene.background.width * 4;
-
-  memcpy (rgba, s->bg_pixels + row * y, row * n_rows * sizeof (float));
+  memcpy (rgba, p->data + row * y, row * n_rows * sizeof (float));
   return TRUE;
 }
 
@@ -614,10 +607,12 @@ setup_small (HzGimpScene    *s,
   bw = MAX (1, scaled (r->bg_w, s->scale));
   bh = MAX (1, scaled (r->bg_h, s->scale));
 
-  s->fg_pixels = thumbnail (GIMP_DRAWABLE (r->fg), GEGL_RECTANGLE (0, 0, r->fg_w, r->fg_h),
-                            fw, fh, rgba);
-  s->bg_pixels = thumbnail (GIMP_DRAWABLE (r->bg), GEGL_RECTANGLE (0, 0, r->bg_w, r->bg_h),
-                            bw, bh, rgba);
+  s->fg_pixels = (Pixels) { thumbnail (GIMP_DRAWABLE (r->fg),
+                                      GEGL_RECTANGLE (0, 0, r->fg_w, r->fg_h),
+                                      fw, fh, rgba), fw };
+  s->bg_pixels = (Pixels) { thumbnail (GIMP_DRAWABLE (r->bg),
+                                      GEGL_RECTANGLE (0, 0, r->bg_w, r->bg_h),
+                                      bw, bh, rgba), bw };
 
   if (r->mask)
     {
@@ -649,13 +644,13 @@ setup_small (HzGimpScene    *s,
 
             if (x >= x0 && x < x1 && y >= y0 && y < y1)
               m = mask[(gsize) (y - y0) * (x1 - x0) + (x - x0)];
-            s->fg_pixels[((gsize) y * fw + x) * 4 + 3] *= m;
+            s->fg_pixels.data[((gsize) y * fw + x) * 4 + 3] *= m;
           }
       g_free (mask);
     }
 
-  s->scene.foreground = (HzReader) { fw, fh, read_fg_pixels, s };
-  s->scene.background = (HzReader) { bw, bh, read_bg_pixels, s };
+  s->scene.foreground = (HzReader) { fw, fh, read_pixels, &s->fg_pixels };
+  s->scene.background = (HzReader) { bw, bh, read_pixels, &s->bg_pixels };
   s->scene.fg_x       = scaled (r->fg_x - r->bg_x, s->scale);
   s->scene.fg_y       = scaled (r->fg_y - r->bg_y, s->scale);
 }
@@ -776,8 +771,8 @@ hz_gimp_scene_free (HzGimpScene *scene)
   g_clear_object (&scene->bg_buffer);
   g_free (scene->mask_rows);
   g_free (scene->bytes);
-  g_free (scene->fg_pixels);
-  g_free (scene->bg_pixels);
+  g_free (scene->fg_pixels.data);
+  g_free (scene->bg_pixels.data);
   if (scene->below_image)
     gimp_image_delete (scene->below_image);
   g_free (scene);

@@ -18,12 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export HZ_BENCH_PRECISION=${2:-U8_NON_LINEAR} HZ_BENCH_WORKING_SIZE=${3:-256}
 export HARMONIZE_WEIGHTS=${HARMONIZE_WEIGHTS:-$build/tests/test-weights.hzw}
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
-       XDG_CACHE_HOME="$tmp/home/.cache" XDG_DATA_HOME="$tmp/home/.local/share"
-dir="$XDG_CONFIG_HOME/GIMP/3.0/plug-ins/gimp-harmonize"
-mkdir -p "$dir"
+. "$here/gimp-home.sh"
 cp "$build/plugin/gimp-harmonize" "$tmp/gimp-harmonize.real"
 # GIMP runs plug-ins/NAME/NAME: a wrapper there measures the real one.
 cat > "$dir/gimp-harmonize" <<WRAP

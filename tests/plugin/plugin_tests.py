@@ -178,11 +178,17 @@ def harmonize(image, drawable, procedure='plug-in-harmonize', **args):
     return status, value
 
 
+def harmonized(image, drawable, **args):
+    """The new layer of a run that must succeed."""
+    status, value = harmonize(image, drawable, **args)
+    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (value,))
+    return value
+
+
 def scene(image, drawable, max_side, **args):
     """What the test plug-in scene-probe reports of hz_gimp_scene."""
-    status, value = harmonize(image, drawable, procedure='test-harmonize-scene',
-                              **dict(args, **{'max-side': max_side, 'foreground': drawable}))
-    check(status == Gimp.PDBStatusType.SUCCESS, 'scene failed: %r' % (value,))
+    value = harmonized(image, drawable, procedure='test-harmonize-scene',
+                       **dict(args, **{'max-side': max_side, 'foreground': drawable}))
     try:
         return json.loads(value)
     except ValueError:
@@ -244,8 +250,7 @@ def case_alpha_below():
     image = new_image()
     fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
     before = state(image)
-    status, layer = harmonize(image, fg, **{'mask-source': 'alpha'})
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg, **{'mask-source': 'alpha'})
     check_result(image, fg, before, layer, 'fg')
     want = cli(os.path.join(TMP, 'alpha.png'),
                '--foreground', FG_ALPHA, '--background', BG, '--offset', '30,20')
@@ -259,25 +264,28 @@ def case_alpha_below():
 def case_auto_is_alpha():
     image = new_image()
     fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
-    status, auto = harmonize(image, fg)                          # mask-source auto
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (auto,))
+    auto = harmonized(image, fg)                                 # mask-source auto
     fg.set_visible(False)
     auto.set_visible(False)
-    status, alpha = harmonize(image, fg, **{'mask-source': 'alpha'})
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (alpha,))
+    alpha = harmonized(image, fg, **{'mask-source': 'alpha'})
     check(np.array_equal(pixels(auto), pixels(alpha)), '"auto" differs from "alpha"')
     image.delete()
 
 
-def case_layer_mask():
-    image = new_image()
+def opaque_with_mask(image, path):
+    """The opaque foreground with a layer mask read from a gray PNG."""
     fg = load_layer(image, FG_OPAQUE, 'fg', 30, 20)
     mask = fg.create_mask(Gimp.AddMaskType.WHITE)
     fg.add_mask(mask)
-    set_gray(mask, MASK_PNG)
+    set_gray(mask, path)
+    return fg
+
+
+def case_layer_mask():
+    image = new_image()
+    fg = opaque_with_mask(image, MASK_PNG)
     before = state(image)
-    status, layer = harmonize(image, fg, **{'mask-source': 'layer-mask'})
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg, **{'mask-source': 'layer-mask'})
     check_result(image, fg, before, layer, 'fg')
     want = cli(os.path.join(TMP, 'layer-mask.png'), '--foreground', FG_OPAQUE,
                '--mask', MASK_PNG, '--background', BG, '--offset', '30,20')
@@ -288,12 +296,8 @@ def case_layer_mask():
 def case_soft_mask_values():
     """A soft layer mask: the new layer's alpha is the mask's value as stored."""
     image = new_image()
-    fg = load_layer(image, FG_OPAQUE, 'fg', 30, 20)
-    mask = fg.create_mask(Gimp.AddMaskType.WHITE)
-    fg.add_mask(mask)
-    set_gray(mask, SOFT_PNG)
-    status, layer = harmonize(image, fg, **{'mask-source': 'layer-mask'})
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    fg = opaque_with_mask(image, SOFT_PNG)
+    layer = harmonized(image, fg, **{'mask-source': 'layer-mask'})
     want = np.asarray(Image.open(SOFT_PNG), dtype=np.float32) / 255
     got = pixels(layer)[..., 3]
     check(np.abs(got - want).max() <= TOLERANCE, 'alpha differs from the soft mask by %.4f'
@@ -310,8 +314,7 @@ def case_selection():
     image.select_item(Gimp.ChannelOps.REPLACE, channel)
     original = visible(image)
     before = state(image)
-    status, layer = harmonize(image, fg, **{'mask-source': 'selection'})
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg, **{'mask-source': 'selection'})
     check_result(image, fg, before, layer, 'fg')
     want = cli(os.path.join(TMP, 'selection.png'), '--foreground', FG_OPAQUE,
                '--mask', MASK_PNG, '--background', BG, '--offset', '30,20')
@@ -325,8 +328,7 @@ def case_selection():
     Gimp.Selection.none(image)
     image.remove_layer(layer)
     before = state(image)
-    status, layer = harmonize(image, fg, **{'mask-source': 'channel', 'mask-channel': channel})
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg, **{'mask-source': 'channel', 'mask-channel': channel})
     check_result(image, fg, before, layer, 'fg')
     check_same(visible(image)[m], want[m], 'the harmonized foreground (channel)')
     image.delete()
@@ -338,10 +340,8 @@ def case_background_layer_and_box():
     fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
     bg = image.get_layers()[2]
     before = state(image)
-    status, layer = harmonize(image, fg, **{'background-source': 'layer', 'background-layer': bg,
-                                            'box-x': 4, 'box-y': 6, 'box-width': 40,
-                                            'box-height': 30})
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg, **{'background-source': 'layer', 'background-layer': bg,
+                                     'box-x': 4, 'box-y': 6, 'box-width': 40, 'box-height': 30})
     check_result(image, fg, before, layer, 'fg')
     want = cli(os.path.join(TMP, 'box.png'), '--foreground', FG_ALPHA, '--background', BG,
                '--offset', '30,20', '--box', '4,6,40,30')
@@ -352,8 +352,7 @@ def case_background_layer_and_box():
 
     # "below" sees "middle" instead.
     image.remove_layer(layer)
-    status, below = harmonize(image, fg)
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (below,))
+    below = harmonized(image, fg)
     want = cli(os.path.join(TMP, 'below.png'), '--foreground', FG_ALPHA, '--background', MIDDLE,
                '--offset', '30,20')
     check_same(visible(image), want, 'the composite over "middle"')
@@ -364,8 +363,7 @@ def case_partly_outside():
     image = new_image()
     fg = load_layer(image, FG_ALPHA, 'fg', -10, 44)
     before = state(image)
-    status, layer = harmonize(image, fg)
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg)
     check_result(image, fg, before, layer, 'fg')
     want = cli(os.path.join(TMP, 'outside.png'),
                '--foreground', FG_ALPHA, '--background', BG, '--offset', '-10,44')
@@ -380,8 +378,7 @@ def case_in_group():
     fg = load_layer(image, FG_ALPHA, 'fg', 30, 20, parent=group)
     load_layer(image, MIDDLE, 'above', 0, 0)       # above everything: ignored
     before = state(image)
-    status, layer = harmonize(image, fg)
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg)
     check_result(image, fg, before, layer, 'fg')
     check(layer.get_parent() is not None and layer.get_parent().get_name() == 'group',
           'result is not in the group')
@@ -397,8 +394,7 @@ def precision_case(precision):
         image = new_image(precision)
         fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
         before = state(image)
-        status, layer = harmonize(image, fg)
-        check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+        layer = harmonized(image, fg)
         check_result(image, fg, before, layer, 'fg')
         check(layer.get_format() is not None, 'no format')
         want = cli(os.path.join(TMP, 'precision.png'),
@@ -411,8 +407,7 @@ def precision_case(precision):
 def case_strength_zero():
     image = new_image()
     fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
-    status, layer = harmonize(image, fg, strength=0.0)
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg, strength=0.0)
     a, b = pixels(layer), pixels(fg)
     m = b[..., 3] > 0
     check(np.abs(a[m] - b[m]).max() <= TOLERANCE, 'strength 0 changed the colours')
@@ -427,8 +422,7 @@ def case_one_pixel():
     fg.set_offsets(50, 30)
     fg.get_buffer().set(Gegl.Rectangle.new(0, 0, 1, 1), 'R\'G\'B\'A u8', bytes([200, 50, 40, 255]))
     before = state(image)
-    status, layer = harmonize(image, fg)
-    check(status == Gimp.PDBStatusType.SUCCESS, 'failed: %r' % (layer,))
+    layer = harmonized(image, fg)
     check_result(image, fg, before, layer, 'dot')
     image.delete()
 

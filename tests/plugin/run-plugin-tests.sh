@@ -21,14 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v gimp-console >/dev/null 2>&1 || { echo "gimp-console not found: skipped"; exit 77; }
 : "${HARMONIZE_CLI:?the meson test environment sets HARMONIZE_CLI}"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-# GIMP reads plug-ins from $XDG_CONFIG_HOME/GIMP/3.0/plug-ins/NAME/NAME.
-export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
-       XDG_CACHE_HOME="$tmp/home/.cache" XDG_DATA_HOME="$tmp/home/.local/share"
-dir="$XDG_CONFIG_HOME/GIMP/3.0/plug-ins/gimp-harmonize"
-mkdir -p "$dir"
+. "$here/gimp-home.sh"
 cp "$plugin" "$dir/gimp-harmonize"
 mkdir -p "$dir/../scene-probe"
 cp "$probe" "$dir/../scene-probe/scene-probe"

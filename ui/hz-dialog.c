@@ -159,6 +159,7 @@ static void
 rebuild_scene (Dialog *d)
 {
   GError *error = NULL;
+  gint64  start = g_get_monotonic_time ();
 
   clear_scene (d);
 
@@ -174,6 +175,7 @@ rebuild_scene (Dialog *d)
   d->scene_dirty = FALSE;
 
   update_canvas (d);
+  g_debug ("preview scene read in %.0f ms", (g_get_monotonic_time () - start) / 1e3);
 }
 
 /* ---- the preview ---------------------------------------------------------------- */
@@ -228,12 +230,16 @@ request_preview (Dialog *d)
       g_error_free (error);
       return;
     }
+  /* The preview scene is small: a larger working size would only blow it
+   * up, at a great cost in time. */
+  args.working_size = MIN (args.working_size, PREVIEW_MAX_SIDE);
   args.scene = d->scene;
   args.has_box = placed.has_box;
   args.box = placed.box;
 
   d->serial = hz_preview_request (d->preview, &args);
   d->computing = TRUE;
+  g_debug ("preview %u requested", d->serial);
   d->request_changed_at = d->changed_at;
 }
 
@@ -454,7 +460,7 @@ make_reference_frame (Dialog *d)
 
   gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
 
-  button = gtk_button_new_with_mnemonic (_("From _Selection"));
+  button = gtk_button_new_with_mnemonic (_("From Selectio_n"));
   gtk_widget_set_tooltip_text (button, _("Use the bounds of the selection as the box"));
   gtk_widget_set_sensitive (button, get_selection_bounds (d->image, &unused));
   g_signal_connect (button, "clicked", G_CALLBACK (box_from_selection), d);

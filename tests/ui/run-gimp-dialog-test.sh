@@ -64,14 +64,17 @@ wait_for() {
     done
 }
 
-# A final preview (not the quick pass) later than preview number $1; a
-# message instead of a preview fails the test.
-preview_after() {
+# preview_done N: the final result (not the quick pass) of preview request
+# N has come; a message instead of a preview fails the test.
+preview_done() {
     message=$(sed -n 's/.*preview message: //p' "$artifacts/gimp.log" | head -1)
     [ -z "$message" ] || fail "the preview says: $message"
-    n=$(sed -n 's/.*preview \([0-9]*\) at working size [0-9]*: shown .*(worker [0-9]* ms)$/\1/p' \
-          "$artifacts/gimp.log" | tail -1)
-    [ -n "$n" ] && [ "$n" -gt "$1" ] && last_preview=$n
+    grep -q "preview $1 at working size [0-9]*: shown .*(worker [0-9]* ms)$" "$artifacts/gimp.log"
+}
+
+# The newest preview request.
+last_request() {
+    sed -n 's/.*preview \([0-9]*\) requested$/\1/p' "$artifacts/gimp.log" | tail -1
 }
 
 # GIMP reads plug-ins from $XDG_CONFIG_HOME/GIMP/3.0/plug-ins/NAME/NAME.
@@ -107,8 +110,7 @@ dialog=
 find_dialog() { dialog=$(xdotool search --name '^Harmonize$' 2>/dev/null | head -1); [ -n "$dialog" ]; }
 wait_for 180 find_dialog || fail "the dialog did not open"
 echo "dialog open (window $dialog)"
-last_preview=0
-wait_for 120 preview_after 0 || fail "the preview did not come"
+wait_for 120 preview_done 1 || fail "the preview did not come"
 xdotool mousemove 1279 899   # no tooltip in the pictures
 sleep 0.5
 import -window "$dialog" "$artifacts/dialog.png" || fail "no screenshot of the dialog"
@@ -149,9 +151,10 @@ expect_x=$7 expect_y=$8 expect_w=$9 expect_h=${10} tolerance=${11}
 echo "dragging from $1,$2 to $4,$5 on the screen:" \
      "expecting a box near $expect_x,$expect_y ${expect_w}x$expect_h (image pixels)"
 drag "$1" "$2" "$4" "$5"
-before_drag=$last_preview
-wait_for 120 preview_after "$before_drag" || fail "no new preview after the drag"
-grep "preview $last_preview at working size" "$artifacts/gimp.log" | sed 's/.*: preview/preview/' |
+sleep 0.5   # the dialog waits for changes to pause before the last preview
+request=$(last_request)
+wait_for 120 preview_done "$request" || fail "no preview after the drag"
+grep "preview $request at working size" "$artifacts/gimp.log" | sed 's/.*: preview/preview/' |
     sed 's/^/measured: /'
 
 # The preview's split line from the middle onto the sheep (at 68 % of the width).

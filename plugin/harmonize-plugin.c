@@ -15,8 +15,8 @@
 #include "hz-procedure.h"
 
 #define PLUG_IN_PROC   "plug-in-harmonize"
-#define PLUG_IN_BINARY "gimp-harmonize"
 
+/* Bytes of pixel tiles the plug-in keeps (see harmonize_run). */
 #define TILE_CACHE_SIZE (128 << 20)
 
 /* The share of the progress bar the fit takes; writing the layer the rest. */

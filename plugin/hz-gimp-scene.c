@@ -142,7 +142,6 @@ resolve_mask (GimpImage            *image,
                    gimp_item_get_name (GIMP_ITEM (fg)));
       return FALSE;
 
-
     case HZ_MASK_SELECTION:
       if (! gimp_selection_is_empty (image))
         {
@@ -238,14 +237,14 @@ composite_below (GimpImage  *image,
                  GimpImage **dup_out,
                  GError    **error)
 {
-  GArray    *path = g_array_new (FALSE, FALSE, sizeof (int));
-  GimpItem  *item;
-  GimpImage *dup;
-  GimpLayer *dup_fg = NULL;
-  GimpLayer *below;
-  GimpLayer **top;
+  GArray       *path   = g_array_new (FALSE, FALSE, sizeof (int));
+  GimpItem     *item;
+  GimpImage    *dup;
+  GimpLayer    *dup_fg = NULL;
+  GimpLayer    *below;
+  GimpLayer   **top;
   GimpChannel **channels;
-  int        i;
+  int           i;
 
   /* The foreground's position at each level, from the top level down. */
   for (item = GIMP_ITEM (fg); item; item = gimp_item_get_parent (item))
@@ -292,9 +291,8 @@ composite_below (GimpImage  *image,
       g_free (top);
       gimp_image_delete (dup);
       g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
-
                            _("There are no layers below the foreground; "
-                     "choose a background layer."));
+                             "choose a background layer."));
       return NULL;
     }
   g_free (top);
@@ -318,9 +316,8 @@ resolve (GimpImage            *image,
   if (gimp_image_get_base_type (image) != GIMP_RGB)
     {
       g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
-
                            _("Harmonize works on RGB images only; "
-                     "convert the image with Image > Mode > RGB."));
+                             "convert the image with Image > Mode > RGB."));
       return FALSE;
     }
 
@@ -336,7 +333,6 @@ resolve (GimpImage            *image,
   if (! r->fg || ! belongs_to (r->fg, image))
     {
       g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
-
                            _("Choose a foreground layer of this image."));
       return FALSE;
     }
@@ -362,8 +358,8 @@ resolve (GimpImage            *image,
                                                       gimp_drawable_get_height (r->mask))))
         {
           g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
-
-                               _("The mask is empty: it does not cover the foreground layer."));
+                               _("The mask is empty: it does not cover "
+                                 "the foreground layer."));
           return FALSE;
         }
     }
@@ -375,7 +371,6 @@ resolve (GimpImage            *image,
         {
           g_clear_object (&bg_layer);
           g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
-
                                _("Choose a background layer of this image."));
           return FALSE;
         }
@@ -383,8 +378,8 @@ resolve (GimpImage            *image,
       if (gimp_item_get_id (GIMP_ITEM (bg_layer)) == gimp_item_get_id (GIMP_ITEM (r->fg)))
         {
           g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
-
-                               _("The background layer must differ from the foreground layer."));
+                               _("The background layer must differ from "
+                                 "the foreground layer."));
           return FALSE;
         }
       r->bg = bg_layer;
@@ -664,7 +659,7 @@ hz_gimp_scene_new (GimpImage            *image,
                    int                   max_side,
                    GError              **error)
 {
-  HzGimpScene *s = g_new0 (HzGimpScene, 1);
+  HzGimpScene *s;
   Resolved     r = { 0 };
   int          bx, by, bw, bh;
 
@@ -672,6 +667,7 @@ hz_gimp_scene_new (GimpImage            *image,
   g_return_val_if_fail (GIMP_IS_PROCEDURE_CONFIG (config), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  s = g_new0 (HzGimpScene, 1);
   if (! resolve (image, config, &r, &s->below_image, error))
     {
       hz_gimp_scene_free (s);

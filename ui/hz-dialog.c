@@ -239,7 +239,7 @@ request_preview (Dialog *d)
 
   d->serial = hz_preview_request (d->preview, &args);
   d->computing = TRUE;
-  g_debug ("preview %u requested", d->serial);
+  g_debug ("preview %u requested for the box %d,%d %dx%d", d->serial, x, y, width, height);
   d->request_changed_at = d->changed_at;
 }
 
@@ -414,15 +414,22 @@ sensitive_if (GimpProcedureDialog *dialog,
 static void
 log_position (GtkWidget *widget)
 {
-  GdkWindow *window = gtk_widget_get_window (widget);
-  int        x, y;
+  GdkWindow     *window = gtk_widget_get_window (widget);
+  GtkAllocation  allocation;
+  int            x, y;
 
   if (window && gtk_widget_get_mapped (widget))
     {
+      gtk_widget_get_allocation (widget, &allocation);
       gdk_window_get_origin (window, &x, &y);
-      g_debug ("%s on the screen at %d,%d size %dx%d", gtk_widget_get_name (widget), x, y,
-               gtk_widget_get_allocated_width (widget),
-               gtk_widget_get_allocated_height (widget));
+      /* A widget without a window of its own lies in its parent's. */
+      if (! gtk_widget_get_has_window (widget))
+        {
+          x += allocation.x;
+          y += allocation.y;
+        }
+      g_debug ("%s on the screen at %d,%d size %dx%d", gtk_widget_get_name (widget),
+               x, y, allocation.width, allocation.height);
     }
 }
 
@@ -461,12 +468,14 @@ make_reference_frame (Dialog *d)
   gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
 
   button = gtk_button_new_with_mnemonic (_("From Selectio_n"));
+  watch_position (button, "selection button");
   gtk_widget_set_tooltip_text (button, _("Use the bounds of the selection as the box"));
   gtk_widget_set_sensitive (button, get_selection_bounds (d->image, &unused));
   g_signal_connect (button, "clicked", G_CALLBACK (box_from_selection), d);
   gtk_box_pack_start (GTK_BOX (hbox), button, TRUE, TRUE, 0);
 
   button = gtk_button_new_with_mnemonic (_("_Whole Background"));
+  watch_position (button, "whole background button");
   gtk_widget_set_tooltip_text (button, _("Match the whole background (no box)"));
   g_signal_connect (button, "clicked", G_CALLBACK (box_whole), d);
   gtk_box_pack_start (GTK_BOX (hbox), button, TRUE, TRUE, 0);

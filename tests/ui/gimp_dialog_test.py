@@ -43,7 +43,8 @@ def layer_names(image):
 
 try:
     # The background was opened from GIMP's command line, as a user opens a
-    # file (with a display and undo); the sheep is added as a layer.
+    # file (with a display and undo); the sheep is added as a layer, and a
+    # rectangle selected for the dialog's "From Selection".
     deadline = time.time() + 60
     while not Gimp.get_images() and time.time() < deadline:
         time.sleep(0.2)
@@ -53,6 +54,8 @@ try:
     layer.set_name('Sheep')
     image.insert_layer(layer, None, 0)
     image.set_selected_layers([layer])
+    x, y, width, height = (int(v) for v in os.environ['HZ_UI_SELECTION'].split())
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, width, height)
     Gimp.displays_flush()
     before = len(image.get_layers())
     report('loaded', before)

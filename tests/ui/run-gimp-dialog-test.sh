@@ -5,16 +5,20 @@
 #
 # Installs PLUGIN into a temporary HOME, starts Xvfb and GIMP on the shipped
 # example (examples/sheep-composite.jpg); a script in GIMP adds the sheep
-# (cut out by examples/sheep-mask.png) as a layer and calls plug-in-harmonize
-# interactively (tests/ui/gimp_dialog_test.py). From outside, with xdotool, the test waits
-# for the dialog and its preview, drags a reference box on the background
-# thumbnail, presses Return (OK), checks that the harmonized layer came and
-# that the box the plug-in remembers is the one dragged, presses Ctrl+Z in
+# (cut out by examples/sheep-mask.png) as a layer, selects a rectangle and
+# calls plug-in-harmonize interactively (tests/ui/gimp_dialog_test.py).
+# From outside, with the pointer and keyboard (xdotool), the test waits for
+# the dialog and its preview, then works the reference box: "From
+# Selection", "Whole Background", a box drawn on the background thumbnail,
+# that box moved; after each it checks the box the next preview is computed
+# for. It moves the preview's split line, presses Return (OK), checks the
+# harmonized layer came and that GIMP remembers the box, presses Ctrl+Z in
 # the image window and checks the layer is gone. Screenshots of the dialog
-# (dialog.png before the drag, dialog-box.png after it, screen.png) and
-# GIMP's output (gimp.log) are kept in ARTIFACTS. Prints the preview's
-# update times measured in the dialog. Exit 77 (skipped) without gimp, Xvfb,
-# xdotool or ImageMagick.
+# (dialog.png as it opens, dialog-box.png with the box, screen.png) and
+# GIMP's output (gimp.log) are kept in ARTIFACTS; the preview's update times
+# measured in the dialog are printed. WEIGHTS may be trained weights, for
+# the README's screenshot. Exit 77 (skipped) without gimp, Xvfb, xdotool or
+# ImageMagick.
 set -u
 
 plugin=$1
@@ -72,9 +76,31 @@ preview_done() {
     grep -q "preview $1 at working size [0-9]*: shown .*(worker [0-9]* ms)$" "$artifacts/gimp.log"
 }
 
+# requested_box N: the box of the last preview request after request N,
+# and that request's number ("X Y W H N"; nothing before one comes).
+requested_box() {
+    sed -n 's/.*preview \([0-9]*\) requested for the box \([0-9-]*\),\([0-9-]*\) \([0-9]*\)x\([0-9]*\)$/\2 \3 \4 \5 \1/p' \
+        "$artifacts/gimp.log" | awk -v n="$1" '$5 > n' | tail -1
+}
+request_after() { [ -n "$(requested_box "$1")" ]; }
+
+# expect_box WHAT X Y W H TOLERANCE: the next preview request after the
+# last one seen ($seen) is for about that box; sets $seen to it.
+seen=0
+expect_box() {
+    what=$1; shift
+    wait_for 60 request_after "$seen" || fail "no preview after $what"
+    set -- $(requested_box "$seen") "$@"
+    echo "$what: the preview is for the box $1,$2 $3x$4 (expected $6,$7 $8x$9 +-${10})"
+    seen=$5
+    echo "$1 $2 $3 $4 $6 $7 $8 $9 ${10}" | awk '{
+        for (i = 1; i <= 4; i++) if ($i - $(i + 4) > $9 || $(i + 4) - $i > $9) exit 1 }' ||
+        fail "$what gave the wrong box"
+}
+
 # The newest preview request.
 last_request() {
-    sed -n 's/.*preview \([0-9]*\) requested$/\1/p' "$artifacts/gimp.log" | tail -1
+    sed -n 's/.*preview \([0-9]*\) requested for .*/\1/p' "$artifacts/gimp.log" | tail -1
 }
 
 # GIMP reads plug-ins from $XDG_CONFIG_HOME/GIMP/3.0/plug-ins/NAME/NAME.
@@ -87,9 +113,10 @@ cp "$plugin" "$gimpdir/plug-ins/gimp-harmonize/gimp-harmonize"
 version=$(gimp --version | sed -n 's/.* version \([0-9.]*\).*/\1/p')
 printf '(config-version "%s")\n(show-welcome-dialog no)\n' "$version" > "$gimpdir/gimprc"
 
-# The fixture: the example photo, and the sheep cut out of it by its mask.
+# The fixture: the example photo, the sheep cut out of it by its mask, and
+# a rectangle GIMP's script selects (x y width height).
 export HZ_UI_DIR="$tmp/report" HZ_UI_BACKGROUND="$examples/sheep-composite.jpg" \
-       HZ_UI_FOREGROUND="$tmp/sheep.png"
+       HZ_UI_FOREGROUND="$tmp/sheep.png" HZ_UI_SELECTION="40 30 200 120"
 mkdir -p "$HZ_UI_DIR"
 convert "$examples/sheep-composite.jpg" "$examples/sheep-mask.png" -alpha off \
         -compose CopyOpacity -composite "$HZ_UI_FOREGROUND" || fail "could not make the fixture"
@@ -115,19 +142,34 @@ xdotool mousemove 1279 899   # no tooltip in the pictures
 sleep 0.5
 import -window "$dialog" "$artifacts/dialog.png" || fail "no screenshot of the dialog"
 
-# Both pictures in the dialog show the image scaled to fit their widget and
-# centred in it. to_screen NAME FX FY: the screen point at fractions FX, FY
-# of the image's width and height in the widget NAME (as the dialog logs
-# it), and the scale of the picture.
+# Where things are: each widget's place on the screen comes from the
+# dialog's debug output. Both pictures show the image scaled to fit their
+# widget and centred in it. to_screen NAME FX FY: the screen point at
+# fractions FX, FY of the image's width and height in the widget NAME, and
+# the picture's scale.
 image_size=$(identify -format '%w %h' "$HZ_UI_BACKGROUND")
+geometry() {
+    sed -n "s/.*$1 on the screen at \([0-9-]*\),\([0-9-]*\) size \([0-9]*\)x\([0-9]*\)$/\1 \2 \3 \4/p" \
+        "$artifacts/gimp.log" | tail -1
+}
 to_screen() {
-    geometry=$(sed -n "s/.*$1 on the screen at \([0-9-]*\),\([0-9-]*\) size \([0-9]*\)x\([0-9]*\)$/\1 \2 \3 \4/p" \
-                 "$artifacts/gimp.log" | tail -1)
-    [ -n "$geometry" ] || fail "the dialog did not say where its $1 is"
-    echo $geometry $image_size | awk -v fx="$2" -v fy="$3" '{
+    set -- "$(geometry "$1")" "$2" "$3"
+    [ -n "$1" ] || fail "the dialog did not say where its $1 is"
+    echo $1 $image_size | awk -v fx="$2" -v fy="$3" '{
         s = $3 / $5 < $4 / $6 ? $3 / $5 : $4 / $6
         printf "%d %d %f\n", $1 + int(($3 - $5 * s) / 2) + fx * $5 * s,
                              $2 + int(($4 - $6 * s) / 2) + fy * $6 * s, s }'
+}
+# image X: a fraction of the image's width or height, in pixels.
+width_part() { echo $image_size | awk -v f="$1" '{ printf "%d", f * $1 }'; }
+height_part() { echo $image_size | awk -v f="$1" '{ printf "%d", f * $2 }'; }
+
+# click NAME: the middle of the button NAME.
+click() {
+    set -- $(geometry "$1")
+    [ $# -eq 4 ] || fail "the dialog did not say where its button is"
+    xdotool mousemove $(( $1 + $3 / 2 )) $(( $2 + $4 / 2 )) click 1
+    xdotool mousemove 1279 899
 }
 
 # drag X0 Y0 X1 Y1: press, move in steps, release (then the pointer goes
@@ -140,27 +182,36 @@ drag() {
     done
     xdotool mouseup 1
     xdotool mousemove 1279 899
+    sleep 1   # the dialog waits for changes to pause before its last preview
 }
 
-# A box on the thumbnail, from 15 %, 20 % to 55 %, 65 % of the image, and
-# the box it should make, within a screen pixel or two.
+seen=$(last_request)
+click "selection button"
+expect_box "From Selection" $HZ_UI_SELECTION 0
+click "whole background button"
+expect_box "Whole Background" 0 0 0 0 0
+
+# A box drawn on the thumbnail from 15 %, 20 % to 55 %, 65 % of the image,
+# to be found within a screen pixel or two; then moved by 10 %, 5 %.
 set -- $(to_screen "box editor" 0.15 0.20) $(to_screen "box editor" 0.55 0.65)
-set -- "$@" $(echo $image_size | awk -v s="$3" '{
-    printf "%d %d %d %d %d\n", 0.15 * $1, 0.20 * $2, 0.40 * $1, 0.45 * $2, 2 / s + 2 }')
-expect_x=$7 expect_y=$8 expect_w=$9 expect_h=${10} tolerance=${11}
-echo "dragging from $1,$2 to $4,$5 on the screen:" \
-     "expecting a box near $expect_x,$expect_y ${expect_w}x$expect_h (image pixels)"
+tolerance=$(echo "$3" | awk '{ printf "%d", 2 / $1 + 2 }')
 drag "$1" "$2" "$4" "$5"
-sleep 0.5   # the dialog waits for changes to pause before the last preview
+box_w=$(width_part 0.40) box_h=$(height_part 0.45)
+expect_box "drawing a box" $(width_part 0.15) $(height_part 0.20) $box_w $box_h $tolerance
+set -- $(to_screen "box editor" 0.35 0.40) $(to_screen "box editor" 0.45 0.45)
+drag "$1" "$2" "$4" "$5"
+expect_box "moving the box" $(width_part 0.25) $(height_part 0.25) $box_w $box_h $tolerance
+set -- $(requested_box "$((seen - 1))")
+box="$1 $2 $3 $4"   # the moved box, as the dialog has it
+
 request=$(last_request)
-wait_for 120 preview_done "$request" || fail "no preview after the drag"
+wait_for 120 preview_done "$request" || fail "no preview for the box"
 grep "preview $request at working size" "$artifacts/gimp.log" | sed 's/.*: preview/preview/' |
     sed 's/^/measured: /'
 
 # The preview's split line from the middle onto the sheep (at 68 % of the width).
 set -- $(to_screen "split view" 0.5 0.5) $(to_screen "split view" 0.68 0.5)
 drag "$1" "$2" "$4" "$5"
-sleep 0.5
 import -window "$dialog" "$artifacts/dialog-box.png"
 import -window root "$artifacts/screen.png"
 
@@ -174,19 +225,14 @@ echo "after OK: $status, $layers layers: $names (before: $before)"
 [ "$layers" -eq $((before + 1)) ] || fail "expected one new layer"
 case "$names" in "Sheep (harmonized)|Sheep|"*) ;; *) fail "no 'Sheep (harmonized)' above 'Sheep'" ;; esac
 
-# The box the plug-in remembers for its next run is the one dragged.
+# The box the plug-in remembers for its next run is the one moved.
 settings=$(grep -l 'box-width' "$gimpdir"/plug-in-settings/*plug-in-harmonize.last 2>/dev/null | head -1)
 [ -n "$settings" ] || fail "GIMP kept no settings of the run"
 got=$(for key in box-x box-y box-width box-height; do
           sed -n "s/^ *($key \([0-9-]*\)).*/\1/p" "$settings" | tail -1
       done | tr '\n' ' ')
 echo "box remembered by GIMP: $got"
-set -- $got
-[ $# -eq 4 ] || fail "the settings lack the box: $(cat "$settings")"
-awk -v got="$got" -v want="$expect_x $expect_y $expect_w $expect_h" -v tol="$tolerance" 'BEGIN {
-    split(got, g, " "); split(want, w, " ")
-    for (i = 1; i <= 4; i++) if (g[i] - w[i] > tol || w[i] - g[i] > tol) exit 1 }' ||
-    fail "the box $got is not the one dragged ($expect_x $expect_y $expect_w $expect_h, +-$tolerance)"
+[ "$got" = "$box " ] || fail "GIMP remembers the box $got, the dialog showed $box"
 
 # Ctrl+Z in the image window takes the new layer away.
 # GIMP's own windows have the class "Gimp"; the image window is the one

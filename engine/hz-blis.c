@@ -22,6 +22,7 @@
 #include "hz-blis.h"
 
 #include <blis.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@
 #endif
 
 #define ARCH_ENV "BLIS_ARCH_TYPE"
+
+static atomic_llong sgemm_us;
 
 typedef enum
 {
@@ -298,10 +301,21 @@ hz_sgemm (int m, int n, int k,
 {
   float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
   rntm_t rntm = BLIS_RNTM_INITIALIZER;
+  int threads = n_threads > 0 ? n_threads : hz_default_threads ();
+  gint64 start;
 
   hz_blis_init ();
-  bli_rntm_set_num_threads (n_threads > 0 ? n_threads : hz_default_threads (), &rntm);
+  bli_rntm_set_num_threads (threads, &rntm);
+  start = g_get_monotonic_time ();
   bli_sgemm_ex (BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k,
                 &one, (float *) a, lda, 1, (float *) b, ldb, 1,
                 &beta, c, ldc, 1, NULL, &rntm);
+  atomic_fetch_add_explicit (&sgemm_us, (g_get_monotonic_time () - start) * threads,
+                             memory_order_relaxed);
+}
+
+double
+hz_sgemm_seconds (void)
+{
+  return atomic_load_explicit (&sgemm_us, memory_order_relaxed) * 1e-6;
 }

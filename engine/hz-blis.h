@@ -33,4 +33,8 @@ void        hz_sgemm            (int          m,
                                  gboolean     accumulate,
                                  int          n_threads);
 
+/* Thread-seconds spent in hz_sgemm so far, for profiling: each call's time
+ * times the threads it ran on, summed over all calls (also concurrent ones). */
+double      hz_sgemm_seconds    (void);
+
 #endif

@@ -148,38 +148,49 @@ engine_run (const HzNet *net, HzNetBuffers *buffers, const float *content,
 
 /* ---- where the time goes, layer by layer ---------------------------------- */
 
-#define PROFILE_RUNS 3
+#define PROFILE_RUNS 3   /* odd: the median is one of the runs */
 
 typedef struct
 {
   char   *layer;
   int     pixels;                  /* of its output */
   double  seconds[PROFILE_RUNS];   /* since the previous tap */
+  double  sgemm[PROFILE_RUNS];     /* of which in hz_sgemm */
 } Step;
 
 typedef struct
 {
   GArray *steps;
   int     run, index;
-  gint64  last;
+  double  last, last_sgemm;
 } Profile;
+
+static double
+now (void)
+{
+  return g_get_monotonic_time () * 1e-6;
+}
 
 static void
 profile_tap (const char *layer, const float *data, int c, int h, int w, gpointer user_data)
 {
   Profile *p = user_data;
-  gint64 now = g_get_monotonic_time ();
+  double t = now (), t_sgemm = hz_sgemm_seconds ();
+  Step *step;
 
   (void) data;
   (void) c;
   if (p->run == 0)
     {
-      Step step = { g_strdup (layer), h * w, { 0 } };
+      Step first = { g_strdup (layer), h * w, { 0 }, { 0 } };
 
-      g_array_append_val (p->steps, step);
+      g_array_append_val (p->steps, first);
     }
-  g_array_index (p->steps, Step, p->index++).seconds[p->run] = (now - p->last) * 1e-6;
-  p->last = now;
+  step = &g_array_index (p->steps, Step, p->index++);
+  step->seconds[p->run] = t - p->last;
+  step->sgemm[p->run] = t_sgemm - p->last_sgemm;
+  p->last = t;
+  p->last_sgemm = t_sgemm;
 }
 
 /* The convolution weight behind a tap's layer name (taps after a BatchNorm
@@ -206,42 +217,44 @@ layer_weight (const char *layer)
   return found;
 }
 
-/* Seconds of one hz_sgemm of m x k by k x n, median of 3. */
-static double
-sgemm_seconds (int m, int k, int n, int threads)
+/* The run whose time is the median: its sgemm share comes from the same run. */
+static int
+median_run (const double *seconds)
 {
-  float *a = g_new0 (float, (gsize) m * k);
-  float *b = g_new0 (float, (gsize) k * n);
-  float *c = g_new (float, (gsize) m * n);
-  double t[3];
+  double sorted[PROFILE_RUNS];
+  int r = 0;
 
-  testgen_uniform ("bench-a", (gsize) m * k, a);
-  testgen_uniform ("bench-b", (gsize) k * n, b);
-  hz_sgemm (m, n, k, a, k, b, n, c, n, FALSE, threads);
-  for (int r = 0; r < 3; r++)
-    {
-      gint64 t0 = g_get_monotonic_time ();
-
-      hz_sgemm (m, n, k, a, k, b, n, c, n, FALSE, threads);
-      t[r] = (g_get_monotonic_time () - t0) * 1e-6;
-    }
-  g_free (a);
-  g_free (b);
-  g_free (c);
-  return bench_median (t, 3);
+  memcpy (sorted, seconds, sizeof sorted);
+  bench_median (sorted, PROFILE_RUNS);
+  while (seconds[r] != sorted[PROFILE_RUNS / 2])
+    r++;
+  return r;
 }
 
-/* Each layer's time in the forward against one sgemm of its shape: what is
- * left is im2col, padding, upsampling, BatchNorm and activations. */
+/* t: wall seconds of the layer; g: thread-seconds in hz_sgemm. */
+static void
+print_profile_row (const char *layer, const char *dims, double flops, double t, double g,
+                   int threads)
+{
+  printf ("%-22s %16s %8.2f", layer, dims, t * 1e3);
+  if (flops > 0)
+    printf (" %8.1f | %6.0f%% %8.1f | %8.2f", flops / t * 1e-9, 100 * g / (t * threads),
+            flops / g * 1e-9, (t - g / threads) * 1e3);
+  printf ("\n");
+}
+
+/* Each layer's time in the forward, and how much of it hz_sgemm took: the
+ * rest is im2col, padding, upsampling, pooling, BatchNorm and activations,
+ * and threads waiting for each other. */
 static void
 profile (const HzNet *net, HzNetBuffers *buffers, int side, int threads)
 {
   float *content = make_image ("bench-content", side);
   float *ref = make_image ("bench-reference", side);
   float *out = g_new (float, 3 * (gsize) side * side);
-  Profile p = { g_array_new (FALSE, FALSE, sizeof (Step)), 0, 0, 0 };
+  Profile p = { g_array_new (FALSE, FALSE, sizeof (Step)), 0, 0, 0, 0 };
   HzOptions options;
-  double total = 0, total_gemm = 0, total_flops = 0;
+  double total = 0, total_sgemm = 0, total_flops = 0;
 
   hz_options_init (&options);
   options.n_threads = threads;
@@ -249,44 +262,37 @@ profile (const HzNet *net, HzNetBuffers *buffers, int side, int threads)
   for (p.run = 0; p.run < PROFILE_RUNS; p.run++)
     {
       p.index = 0;
-      p.last = g_get_monotonic_time ();
+      p.last = now ();
+      p.last_sgemm = hz_sgemm_seconds ();
       if (!hz_net_forward (net, buffers, content, side, side, ref, side, side, out,
                            &options, profile_tap, &p, NULL))
         g_error ("bench-net: the forward failed");
     }
 
-  printf ("\n%d px, %d thread%s, median of %d:\n%-22s %16s %9s %8s | %9s %8s | %s\n",
+  printf ("\n%d px, %d thread%s, median of %d (sgemm: share of the threads' time, and its\n"
+          "GFLOP/s per thread; other: the layer's time outside sgemm, im2col and the rest):\n"
+          "%-22s %16s %8s %8s | %7s %8s | %8s\n",
           side, threads, threads > 1 ? "s" : "", PROFILE_RUNS, "layer", "M x K x N",
-          "ms", "GFLOP/s", "sgemm ms", "GFLOP/s", "not sgemm");
+          "ms", "GFLOP/s", "sgemm", "GFLOP/s", "other ms");
   for (guint i = 0; i < p.steps->len; i++)
     {
       Step *step = &g_array_index (p.steps, Step, i);
       const HzArchTensor *wt = layer_weight (step->layer);
-      double t = bench_median (step->seconds, PROFILE_RUNS);
+      int r = median_run (step->seconds);
+      double t = step->seconds[r], g = step->sgemm[r];
+      int m = wt ? (int) wt->shape[0] : 0;
+      int k = wt ? (int) (wt->shape[1] * wt->shape[2] * wt->shape[3]) : 0;
+      char *dims = wt ? g_strdup_printf ("%dx%dx%d", m, k, step->pixels) : g_strdup ("");
+      double flops = 2.0 * m * k * step->pixels;
 
+      print_profile_row (step->layer, dims, flops, t, g, threads);
       total += t;
-      if (wt == NULL)
-        {
-          printf ("%-22s %16s %9.2f\n", step->layer, "", t * 1e3);
-          continue;
-        }
-      {
-        int m = (int) wt->shape[0], k = (int) (wt->shape[1] * wt->shape[2] * wt->shape[3]);
-        double flops = 2.0 * m * k * step->pixels, g = sgemm_seconds (m, k, step->pixels, threads);
-        char *dims = g_strdup_printf ("%dx%dx%d", m, k, step->pixels);
-
-        printf ("%-22s %16s %9.2f %8.1f | %9.2f %8.1f | %4.0f%%\n", step->layer, dims, t * 1e3,
-                flops / t * 1e-9, g * 1e3, flops / g * 1e-9, 100 * (t - g) / t);
-        total_gemm += g;
-        total_flops += flops;
-        g_free (dims);
-      }
+      total_sgemm += g;
+      total_flops += flops;
+      g_free (dims);
+      g_free (step->layer);
     }
-  printf ("%-22s %16s %9.2f %8.1f | %9.2f %8.1f | %4.0f%%\n", "total", "", total * 1e3,
-          total_flops / total * 1e-9, total_gemm * 1e3, total_flops / total_gemm * 1e-9,
-          100 * (total - total_gemm) / total);
-  for (guint i = 0; i < p.steps->len; i++)
-    g_free (g_array_index (p.steps, Step, i).layer);
+  print_profile_row ("total", "", total_flops, total, total_sgemm, threads);
   g_array_free (p.steps, TRUE);
   g_free (content);
   g_free (ref);

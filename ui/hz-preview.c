@@ -291,6 +291,9 @@ run_stage (HzContext       *ctx,
   options.working_size = working_size;
   options.strength = job->args.strength;
   options.cancellable = job->cancellable;
+  /* The quick pass is too small to gain from threads, and on a busy machine
+   * their hand-overs cost more than they save: it runs on this one. */
+  options.n_threads = working_size <= HZ_PREVIEW_QUICK_SIZE ? 1 : 0;
 
   result->working_size = working_size;
   if (! hz_fit_scene (ctx, &scene, &options, &map, &result->error))

@@ -31,7 +31,15 @@ for tool in gimp Xvfb xdotool import convert; do
     command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: skipped"; exit 77; }
 done
 
-tmp=$(mktemp -d)
+# A temporary HOME ($tmp) with the plug-in's folder ($dir), as the plug-in's
+# headless tests make it.
+. "$here/../plugin/gimp-home.sh"
+cp "$plugin" "$dir/gimp-harmonize"
+gimpdir="$XDG_CONFIG_HOME/GIMP/3.0"
+# No welcome dialog: it shows when the config is older than GIMP, or asked for.
+version=$(gimp --version | sed -n 's/.* version \([0-9.]*\).*/\1/p')
+printf '(config-version "%s")\n(show-welcome-dialog no)\n' "$version" > "$gimpdir/gimprc"
+
 xvfb_pid= gimp_pid=
 cleanup() {
     [ -n "$gimp_pid" ] && kill "$gimp_pid" 2>/dev/null
@@ -102,16 +110,6 @@ expect_box() {
 last_request() {
     sed -n 's/.*preview \([0-9]*\) requested for .*/\1/p' "$artifacts/gimp.log" | tail -1
 }
-
-# GIMP reads plug-ins from $XDG_CONFIG_HOME/GIMP/3.0/plug-ins/NAME/NAME.
-export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" \
-       XDG_CACHE_HOME="$tmp/home/.cache" XDG_DATA_HOME="$tmp/home/.local/share"
-gimpdir="$XDG_CONFIG_HOME/GIMP/3.0"
-mkdir -p "$gimpdir/plug-ins/gimp-harmonize"
-cp "$plugin" "$gimpdir/plug-ins/gimp-harmonize/gimp-harmonize"
-# No welcome dialog: it shows when the config is older than GIMP, or asked for.
-version=$(gimp --version | sed -n 's/.* version \([0-9.]*\).*/\1/p')
-printf '(config-version "%s")\n(show-welcome-dialog no)\n' "$version" > "$gimpdir/gimprc"
 
 # The fixture: the example photo, the sheep cut out of it by its mask, and
 # a rectangle GIMP's script selects (x y width height).

@@ -523,6 +523,7 @@ MAIN_CASES = [
     ('partly-outside', case_partly_outside),
     ('in-group', case_in_group),
     ('u16-linear', precision_case(Gimp.Precision.U16_LINEAR)),
+    ('u32-perceptual', precision_case(Gimp.Precision.U32_NON_LINEAR)),
     ('float-linear', precision_case(Gimp.Precision.FLOAT_LINEAR)),
     ('float-perceptual', precision_case(Gimp.Precision.FLOAT_NON_LINEAR)),
     ('strength-zero', case_strength_zero),

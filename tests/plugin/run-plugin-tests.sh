@@ -7,7 +7,8 @@
 # build's po/) into the plug-in folder of a temporary HOME and runs
 # tests/plugin/plugin_tests.py inside gimp-console: once with WEIGHTS (the
 # seeded test weights), once with them missing, once with them corrupt and
-# once with them missing in German (the catalogue is found). SCENE_PROBE, a
+# once with them missing in German (the catalogue is found); then a
+# Script-Fu call with arguments by name. SCENE_PROBE, a
 # test plug-in, reports the scenes the plug-in and the preview build.
 # HZ_TEST_ONLY=NAME runs one case. Exit 77 (skipped) without gimp-console.
 set -eu
@@ -61,4 +62,15 @@ run main "$weights"
 run missing-weights "$tmp/absent.hzw"
 run corrupt-weights "$tmp/corrupt.hzw"
 run german "$tmp/absent.hzw" de_DE.UTF-8
+
+echo "== script-fu"
+HARMONIZE_WEIGHTS=$weights LC_ALL=C.UTF-8 \
+    gimp-console -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval \
+        -b "(load \"$here/script_fu_test.scm\")" >"$tmp/script-fu.log" 2>&1 || true
+if grep -q "RESULT fg (harmonized) 30,20" "$tmp/script-fu.log"; then
+    echo "ok script-fu"
+else
+    echo "FAIL script-fu:"; grep -v -e '^$' -e 'scriptfu-WARNING' "$tmp/script-fu.log" | tail -20
+    status=1
+fi
 exit $status

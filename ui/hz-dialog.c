@@ -9,8 +9,6 @@
  * on the main loop first if the layers or the mask changed, then the worker
  * thread (HzPreview) fits and composites it.
  */
-#include <math.h>
-
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimpui.h>
 
@@ -42,6 +40,8 @@ typedef struct
   gboolean             change_pending; /* a change waits for it to end */
   gboolean             computing;      /* the newest request is not done */
   guint                serial;         /* of the newest request */
+  HzPreviewArgs        requested;      /* its arguments */
+  gboolean             shown;          /* the preview shows them (no message) */
   gint64               changed_at;     /* when the last change came */
   gint64               request_changed_at;  /* that of the newest request */
 } Dialog;
@@ -105,24 +105,24 @@ update_canvas (Dialog *d)
       background.height = gimp_drawable_get_height (GIMP_DRAWABLE (layer));
     }
 
-  /* The box must lie inside the image: show the part of the background there. */
+  /* The box must lie inside the image: show the part of the background there
+   * (for the layers below, that is the image). */
   if (! gdk_rectangle_intersect (&background, &image, &canvas))
     canvas = image;
 
   if (d->scene)
     {
-      double     scale = hz_gimp_scene_get_scale (d->gimp_scene);
+      /* The scene's background cut to the canvas: where the scene would put
+       * a box covering the canvas. */
+      HzScene    placed = *hz_gimp_scene_get (d->gimp_scene);
       GdkPixbuf *full = hz_preview_scene_background (d->scene);
-      int        fw = gdk_pixbuf_get_width (full);
-      int        fh = gdk_pixbuf_get_height (full);
-      int        x0 = CLAMP ((int) floor ((canvas.x - background.x) * scale), 0, fw - 1);
-      int        y0 = CLAMP ((int) floor ((canvas.y - background.y) * scale), 0, fh - 1);
-      int        x1 = CLAMP ((int) ceil ((canvas.x + canvas.width - background.x) * scale),
-                             x0 + 1, fw);
-      int        y1 = CLAMP ((int) ceil ((canvas.y + canvas.height - background.y) * scale),
-                             y0 + 1, fh);
 
-      pixbuf = gdk_pixbuf_new_subpixbuf (full, x0, y0, x1 - x0, y1 - y0);
+      if (hz_gimp_scene_place_box (d->gimp_scene, canvas.x, canvas.y,
+                                   canvas.width, canvas.height, &placed, NULL))
+        pixbuf = gdk_pixbuf_new_subpixbuf (full, placed.box.x, placed.box.y,
+                                           placed.box.width, placed.box.height);
+      else
+        pixbuf = g_object_ref (full);
       g_object_unref (full);
     }
   else
@@ -173,6 +173,7 @@ rebuild_scene (Dialog *d)
       g_clear_error (&error);
     }
   d->scene_dirty = FALSE;
+  d->shown = FALSE;
 
   update_canvas (d);
   g_debug ("preview scene read in %.0f ms", (g_get_monotonic_time () - start) / 1e3);
@@ -194,7 +195,19 @@ show_message (Dialog     *d,
               const char *message)
 {
   hz_split_view_set_message (HZ_SPLIT_VIEW (d->split_view), message);
+  d->shown = FALSE;
   g_debug ("preview message: %s", message);
+}
+
+static gboolean
+same_args (const HzPreviewArgs *a,
+           const HzPreviewArgs *b)
+{
+  return a->scene == b->scene && a->has_box == b->has_box &&
+         (! a->has_box || (a->box.x == b->box.x && a->box.y == b->box.y &&
+                           a->box.width == b->box.width &&
+                           a->box.height == b->box.height)) &&
+         a->strength == b->strength && a->working_size == b->working_size;
 }
 
 /* Hands the current arguments to the worker, rebuilding the scene first
@@ -207,12 +220,11 @@ request_preview (Dialog *d)
   int            x, y, width, height;
   GError        *error = NULL;
 
-  d->computing = FALSE;
-
   if (d->scene_dirty || ! d->scene)
     rebuild_scene (d);
   if (! d->scene)
     {
+      d->computing = FALSE;
       show_message (d, d->scene_error);
       return;
     }
@@ -226,6 +238,7 @@ request_preview (Dialog *d)
   placed = *hz_gimp_scene_get (d->gimp_scene);
   if (! hz_gimp_scene_place_box (d->gimp_scene, x, y, width, height, &placed, &error))
     {
+      d->computing = FALSE;
       show_message (d, error->message);
       g_error_free (error);
       return;
@@ -237,7 +250,14 @@ request_preview (Dialog *d)
   args.has_box = placed.has_box;
   args.box = placed.box;
 
+  /* Changes that end where they began, or the rest of several set at once
+   * (a box), ask for nothing new. */
+  if (d->shown && same_args (&args, &d->requested))
+    return;
+
   d->serial = hz_preview_request (d->preview, &args);
+  d->requested = args;
+  d->shown = TRUE;
   d->computing = TRUE;
   g_debug ("preview %u requested for the box %d,%d %dx%d", d->serial, x, y, width, height);
   d->request_changed_at = d->changed_at;
@@ -410,27 +430,35 @@ sensitive_if (GimpProcedureDialog *dialog,
 }
 
 /* Where a widget is on the screen, for tests that drive the dialog with a
- * pointer (G_MESSAGES_DEBUG=harmonize shows it). Its name says which. */
+ * pointer (G_MESSAGES_DEBUG=harmonize shows it), each time it changes. Its
+ * name says which widget it is. */
 static void
 log_position (GtkWidget *widget)
 {
   GdkWindow     *window = gtk_widget_get_window (widget);
-  GtkAllocation  allocation;
+  GdkRectangle  *logged = g_object_get_data (G_OBJECT (widget), "hz-logged-position");
+  GtkAllocation  where;
   int            x, y;
 
-  if (window && gtk_widget_get_mapped (widget))
+  if (! window || ! gtk_widget_get_mapped (widget))
+    return;
+
+  gtk_widget_get_allocation (widget, &where);
+  gdk_window_get_origin (window, &x, &y);
+  /* A widget without a window of its own lies in its parent's. */
+  if (! gtk_widget_get_has_window (widget))
     {
-      gtk_widget_get_allocation (widget, &allocation);
-      gdk_window_get_origin (window, &x, &y);
-      /* A widget without a window of its own lies in its parent's. */
-      if (! gtk_widget_get_has_window (widget))
-        {
-          x += allocation.x;
-          y += allocation.y;
-        }
-      g_debug ("%s on the screen at %d,%d size %dx%d", gtk_widget_get_name (widget),
-               x, y, allocation.width, allocation.height);
+      x += where.x;
+      y += where.y;
     }
+  where.x = x;
+  where.y = y;
+  if (gdk_rectangle_equal (&where, logged))
+    return;
+
+  *logged = where;
+  g_debug ("%s on the screen at %d,%d size %dx%d", gtk_widget_get_name (widget),
+           x, y, where.width, where.height);
 }
 
 static void
@@ -438,6 +466,8 @@ watch_position (GtkWidget  *widget,
                 const char *name)
 {
   gtk_widget_set_name (widget, name);
+  g_object_set_data_full (G_OBJECT (widget), "hz-logged-position",
+                          g_new0 (GdkRectangle, 1), g_free);
   g_signal_connect_after (widget, "map", G_CALLBACK (log_position), NULL);
   g_signal_connect_after (widget, "size-allocate", G_CALLBACK (log_position), NULL);
 }

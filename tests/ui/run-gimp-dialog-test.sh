@@ -168,6 +168,7 @@ click() {
     [ $# -eq 4 ] || fail "the dialog did not say where its button is"
     xdotool mousemove $(( $1 + $3 / 2 )) $(( $2 + $4 / 2 )) click 1
     xdotool mousemove 1279 899
+    sleep 1   # the dialog waits for changes to pause before its last preview
 }
 
 # drag X0 Y0 X1 Y1: press, move in steps, release (then the pointer goes

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The dialog in a real GIMP under Xvfb (meson test suite "ui").
 #
-#   run-gimp-dialog-test.sh PLUGIN WEIGHTS ARTIFACTS
+#   run-gimp-dialog-test.sh PLUGIN WEIGHTS ARTIFACTS [missing-weights]
 #
 # Installs PLUGIN into a temporary HOME, starts Xvfb and GIMP on the shipped
 # example (examples/sheep-composite.jpg); a script in GIMP adds the sheep
@@ -17,13 +17,15 @@
 # (dialog.png as it opens, dialog-box.png with the box, screen.png) and
 # GIMP's output (gimp.log) are kept in ARTIFACTS; the preview's update times
 # measured in the dialog are printed. WEIGHTS may be trained weights, for
-# the README's screenshot. Exit 77 (skipped) without gimp, Xvfb, xdotool or
-# ImageMagick.
+# the README's screenshot. With "missing-weights" (and WEIGHTS a file that
+# does not exist) the preview must say so and OK must fail, adding nothing.
+# Exit 77 (skipped) without gimp, Xvfb, xdotool or ImageMagick.
 set -u
 
 plugin=$1
 weights=$2
 artifacts=$3
+mode=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 examples=${HARMONIZE_SOURCE_ROOT:-$here/../..}/examples
 
@@ -135,6 +137,29 @@ dialog=
 find_dialog() { dialog=$(xdotool search --name '^Harmonize$' 2>/dev/null | head -1); [ -n "$dialog" ]; }
 wait_for 180 find_dialog || fail "the dialog did not open"
 echo "dialog open (window $dialog)"
+
+if [ "$mode" = missing-weights ]; then
+    message=
+    weights_message() {
+        message=$(sed -n 's/.*preview message: //p' "$artifacts/gimp.log" | head -1)
+        [ -n "$message" ]
+    }
+    wait_for 120 weights_message || fail "the preview said nothing about the weights"
+    echo "the preview says: $message"
+    case "$message" in *weights*) ;; *) fail "that is not about the weights" ;; esac
+    xdotool mousemove 1279 899
+    sleep 0.5
+    import -window "$dialog" "$artifacts/dialog-no-weights.png"
+    xdotool windowfocus --sync "$dialog" key Return
+    wait_for 120 test -f "$HZ_UI_DIR/ran" || fail "the procedure did not return after OK"
+    read -r status layers names < "$HZ_UI_DIR/ran"
+    echo "after OK: $status, $layers layers: $names (before: $(cat "$HZ_UI_DIR/loaded"))"
+    [ "$status" = execution-error ] || fail "the procedure returned $status"
+    [ "$layers" -eq "$(cat "$HZ_UI_DIR/loaded")" ] || fail "the image changed"
+    echo ok
+    exit 0
+fi
+
 wait_for 120 preview_done 1 || fail "the preview did not come"
 xdotool mousemove 1279 899   # no tooltip in the pictures
 sleep 0.5

@@ -19,7 +19,7 @@
 #include "hz-split-view.h"
 
 #define PREVIEW_MAX_SIDE 512    /* long side of the preview scene */
-#define DEBOUNCE_MS      150    /* quiet time after a change before recomputing */
+#define DEBOUNCE_MS      100    /* quiet time after a change before recomputing */
 
 typedef struct
 {

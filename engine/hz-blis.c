@@ -300,11 +300,15 @@ hz_sgemm (int m, int n, int k,
           gboolean accumulate, int n_threads)
 {
   float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
-  rntm_t rntm = BLIS_RNTM_INITIALIZER;
   int threads = n_threads > 0 ? n_threads : hz_default_threads ();
+  rntm_t rntm;
   gint64 start;
 
   hz_blis_init ();
+  /* From the global runtime, not BLIS_RNTM_INITIALIZER: since BLIS 1.0 that
+   * one names no threading implementation, and BLIS then runs every call on
+   * one thread whatever number it is given. */
+  bli_rntm_init_from_global (&rntm);
   bli_rntm_set_num_threads (threads, &rntm);
   start = g_get_monotonic_time ();
   bli_sgemm_ex (BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k,

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdio.h>
 
 static const char *self;
 
@@ -139,6 +140,55 @@ test_arch_choice (void)
   g_free (chosen);
 }
 
+/* Threads of this process, or 0 where /proc cannot tell. */
+static int
+count_threads (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  int n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+/* Child: one sgemm on 2 threads, then the number of threads the process has
+ * (BLIS's OpenMP workers stay): 1 means BLIS ignored the request. */
+static int
+threads_child (void)
+{
+  int n = 256;
+  float *a = g_new0 (float, n * n), *b = g_new0 (float, n * n), *c = g_new (float, n * n);
+
+  hz_sgemm (n, n, n, a, n, b, n, c, n, FALSE, 2);
+  g_print ("%d\n", count_threads ());
+  return 0;
+}
+
+static void
+test_threads (void)
+{
+  const char *argv[] = { self, "--threads", NULL };
+  char *out = NULL;
+  int status, threads = -1;
+  GError *error = NULL;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sscanf (out, "%d", &threads), ==, 1);
+  g_free (out);
+  if (threads == 0)
+    {
+      g_test_skip ("no /proc/self/task here");
+      return;
+    }
+  /* OpenMP gives a parallel region the threads it asks for, cores or not. */
+  g_assert_cmpint (threads, >=, 2);
+}
+
 /* The environment is the user's again once BLIS is set up. */
 static void
 test_environment_restored (void)
@@ -160,10 +210,13 @@ main (int argc, char **argv)
       g_print ("%s\n", hz_blis_arch_name ());
       return 0;
     }
+  if (argc == 2 && strcmp (argv[1], "--threads") == 0)
+    return threads_child ();
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/blis/environment-restored", test_environment_restored);
   g_test_add_func ("/blis/sgemm", test_sgemm);
   g_test_add_func ("/blis/arch-choice", test_arch_choice);
+  g_test_add_func ("/blis/threads", test_threads);
   return g_test_run ();
 }

@@ -602,7 +602,10 @@ main (int argc, char **argv)
   torch = torch_start (weights);
   if (torch)
     printf ("%s\n", torch->about);
-  printf ("Weights: %s\n\n", weights_arg ? weights_arg : "seeded test weights (tests/testgen.h)");
+  printf ("Weights: %s\n", weights_arg ? weights_arg : "seeded test weights (tests/testgen.h)");
+  printf ("GFLOP: the model's, 2 per multiply-add of every convolution and linear layer as\n"
+          "PyTorch runs them, content and reference both S x S; times: median of %d (3 at 1024)\n\n",
+          MAX_RUNS);
   printf ("%5s %7s %7s | %9s %8s | %9s %8s | %s\n", "size", "threads", "GFLOP",
           "engine s", "GFLOP/s", "PyTorch s", "GFLOP/s", "engine vs PyTorch");
   fflush (stdout);

@@ -53,8 +53,8 @@ hz_model_load (const char  *path,
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                   "weights file '%s' not found: trained weights may not be installed yet "
-                   "(see weights/README.md; HARMONIZE_WEIGHTS or --weights give another file)",
+                   "weights file '%s' not found: the trained weights are not installed "
+                   "(see weights/README.md; the HARMONIZE_WEIGHTS environment variable names another file)",
                    path);
       return NULL;
     }

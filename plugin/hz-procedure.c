@@ -42,7 +42,7 @@ hz_procedure_add_arguments (GimpProcedure *procedure)
                                          NULL),
                                       "below", G_PARAM_READWRITE);
   gimp_procedure_add_layer_argument (procedure, "background-layer",
-                                     _("Background _layer"),
+                                     _("Background la_yer"),
                                      _("The background when the background is \"layer\""),
                                      TRUE, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "box-x", _("Box _X"),
@@ -59,10 +59,10 @@ hz_procedure_add_arguments (GimpProcedure *procedure)
   gimp_procedure_add_int_argument (procedure, "box-height", _("Box h_eight"),
                                    _("Height of the reference box (0: the whole background)"),
                                    0, GIMP_MAX_IMAGE_SIZE, 0, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "strength", _("_Strength"),
+  gimp_procedure_add_double_argument (procedure, "strength", _("S_trength"),
                                       _("0: the original colours, 1: fully harmonized"),
                                       0.0, 1.0, 1.0, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "working-size", _("W_orking size"),
+  gimp_procedure_add_int_argument (procedure, "working-size", _("Wor_king size"),
                                    _("Long side, in pixels, of the images the network sees"),
                                    256, HZ_WORKING_SIZE_MAX, HZ_WORKING_SIZE_DEFAULT,
                                    G_PARAM_READWRITE);

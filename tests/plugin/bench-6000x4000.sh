@@ -10,7 +10,8 @@
 # (default 3) from gimp-console, and prints each run's seconds (the PDB call,
 # end to end: plug-in start, model load, reading, fit, writing the layer) and
 # the plug-in process's peak resident memory. Weights: HARMONIZE_WEIGHTS, else
-# the build's test weights (the same network, so the same cost).
+# the build's test weights (the same network, so the same cost). The foreground
+# is 2400x1800 unless HZ_BENCH_FOREGROUND=WxH (e.g. 6000x4000) says otherwise.
 set -eu
 
 build=$(cd "$1" && pwd)

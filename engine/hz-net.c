@@ -28,6 +28,9 @@ typedef struct
   const float *fc0_w, *fc0_b, *fc2_w, *fc2_b;
 } HzSE;
 
+#define WINOGRAD_MAX_COUT 128   /* see hz_net_new */
+#define WINOGRAD_MIN_CIN  16
+
 struct _HzNet
 {
   HzConv  style[N_STAGES];
@@ -39,6 +42,7 @@ struct _HzNet
   HzConv  dec[N_STAGES - 1][2];
   HzConv  conv10;
   float  *bn;     /* every BatchNorm's scale and shift */
+  float  *winograd[2 * N_STAGES + 1 + 3 * (N_STAGES - 1)];  /* see winograd_conv */
 };
 
 struct _HzNetBuffers
@@ -85,6 +89,23 @@ bn_fold (HzConv          *conv,
   conv->shift = bn + c;
   for (i = 0; i < 4; i++)
     g_free (names[i]);
+}
+
+/* The i-th conv that runs as Winograd: enc, content_style, deconv, dec. */
+static HzConv *
+winograd_conv (HzNet *net,
+               int    i)
+{
+  if (i < 2 * N_STAGES)
+    return &net->enc[i / 2][i % 2];
+  i -= 2 * N_STAGES;
+  if (i == 0)
+    return &net->content_style;
+  i--;
+  if (i < N_STAGES - 1)
+    return &net->deconv[i];
+  i -= N_STAGES - 1;
+  return &net->dec[i / 2][i % 2];
 }
 
 static void
@@ -235,14 +256,30 @@ hz_net_new (const HzWeights *weights,
 
   conv_init (&net->conv10, weights, "conv10", stage_channels (0), 3, 1, HZ_ACT_NONE);
   g_assert (bn == net->bn + bn_floats ());
+
+  /* The content encoder's and decoder's 3 x 3 convs up to 128 channels out
+   * run as Winograd F(2x2, 3x3): the wider ones are on small images, and
+   * their transformed weights (16/9 of theirs) would cost too much memory;
+   * conv1_1's 3 input channels are too few for the transforms to pay. */
+  for (i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
+    {
+      HzConv *conv = winograd_conv (net, i);
+
+      if (conv->cin >= WINOGRAD_MIN_CIN && conv->cout <= WINOGRAD_MAX_COUT)
+        conv->winograd = net->winograd[i] = hz_conv_winograd_weights (conv);
+    }
   return net;
 }
 
 void
 hz_net_free (HzNet *net)
 {
+  int i;
+
   if (!net)
     return;
+  for (i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
+    g_free (net->winograd[i]);
   g_free (net->bn);
   g_free (net);
 }

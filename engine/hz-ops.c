@@ -31,20 +31,29 @@ conv_is_pointwise (const HzConv *conv)
   return conv->k == 1 && conv->stride == 1 && conv->pad == 0 && !conv->upsample;
 }
 
-/* Output rows per chunk: within the budget, and chunks enough to keep every
- * thread busy, all about the same size. */
+/* Rows per chunk of n rows of per_row floats each: within budget, and
+ * chunks enough to keep every thread busy, all about the same size. */
+static int
+even_chunk_rows (int   n,
+                 gsize per_row,
+                 gsize budget,
+                 int   n_threads)
+{
+  int rows = (int) CLAMP (budget / per_row, 1, (gsize) n);
+  int n_chunks = (n + rows - 1) / rows;
+
+  n_chunks = (n_chunks + n_threads - 1) / n_threads * n_threads;
+  return MAX ((n + n_chunks - 1) / n_chunks, 1);
+}
+
+/* Output rows per chunk of im2col columns. */
 static int
 chunk_rows (const HzConv *conv,
             int           ho,
             int           wo,
             int           n_threads)
 {
-  gsize per_row = (gsize) conv->cin * conv->k * conv->k * wo;
-  int rows = (int) CLAMP (COL_BUDGET / per_row, 1, (gsize) ho);
-  int n_chunks = (ho + rows - 1) / rows;
-
-  n_chunks = (n_chunks + n_threads - 1) / n_threads * n_threads;
-  return MAX ((ho + n_chunks - 1) / n_chunks, 1);
+  return even_chunk_rows (ho, (gsize) conv->cin * conv->k * conv->k * wo, COL_BUDGET, n_threads);
 }
 
 /* One thread's row buffer: a padded input row, and for upsampling the
@@ -70,6 +79,77 @@ thread_scratch_size (const HzConv *conv,
   return (gsize) conv->cin * conv->k * conv->k * rows * wo + row_buffer_size (conv, w);
 }
 
+/* ---- Winograd F(2x2, 3x3) (Lavin and Gray): each 2 x 2 output tile from
+ * the 4 x 4 input tile d over it as A^T [(G g G^T) . (B^T d B)] A; the
+ * products for all tiles are 16 matrix products, cout x cin by cin x tiles. */
+
+/* Floats of transformed input and products that one thread makes at a time. */
+#define WINO_BUDGET (1 << 18)
+/* Tiles whose output transform is made at a time (on the stack). */
+#define WINO_BLOCK 64
+
+gboolean
+hz_conv_winograd_ok (const HzConv *conv)
+{
+  return conv->k == 3 && conv->stride == 1 && conv->pad == 1;
+}
+
+float *
+hz_conv_winograd_weights (const HzConv *conv)
+{
+  int cin = conv->cin, cout = conv->cout, o, c, i, j;
+  int ld = conv->weight_ld ? conv->weight_ld : cin * 9;
+  float *u;
+
+  g_return_val_if_fail (hz_conv_winograd_ok (conv), NULL);
+  u = g_new (float, (gsize) 16 * cout * cin);
+  for (o = 0; o < cout; o++)
+    for (c = 0; c < cin; c++)
+      {
+        const float *g = conv->weight + (gsize) o * ld + (gsize) c * 9;
+        double t[4][3];   /* G g */
+
+        for (j = 0; j < 3; j++)
+          {
+            t[0][j] = g[j];
+            t[1][j] = 0.5 * ((double) g[j] + g[3 + j] + g[6 + j]);
+            t[2][j] = 0.5 * ((double) g[j] - g[3 + j] + g[6 + j]);
+            t[3][j] = g[6 + j];
+          }
+        for (i = 0; i < 4; i++)
+          {
+            double r[4] = { t[i][0], 0.5 * (t[i][0] + t[i][1] + t[i][2]),
+                            0.5 * (t[i][0] - t[i][1] + t[i][2]), t[i][2] };
+
+            for (j = 0; j < 4; j++)
+              u[((gsize) (i * 4 + j) * cout + o) * cin + c] = (float) r[j];
+          }
+      }
+  return u;
+}
+
+/* Tile rows per chunk. */
+static int
+wino_chunk_rows (const HzConv *conv,
+                 int           th,
+                 int           tw,
+                 int           n_threads)
+{
+  return even_chunk_rows (th, (gsize) 16 * (conv->cin + conv->cout) * tw, WINO_BUDGET, n_threads);
+}
+
+/* One thread's scratch: transformed input, products, the padded input rows
+ * under a chunk of one channel, and upsampling's row, then 4 rows of B^T d. */
+static gsize
+wino_thread_scratch (const HzConv *conv,
+                     int           w,
+                     int           tw,
+                     int           rows)
+{
+  return (gsize) 16 * (conv->cin + conv->cout) * rows * tw
+         + (gsize) (2 * rows + 2 + 4) * (2 * tw + 2) + w;
+}
+
 gsize
 hz_conv_scratch_size (const HzConv *conv,
                       int           h,
@@ -79,6 +159,9 @@ hz_conv_scratch_size (const HzConv *conv,
   int nt = resolve_threads (n_threads);
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
 
+  if (conv->winograd)
+    return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
+                                     wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));
   return nt * thread_scratch_size (conv, w, wo, chunk_rows (conv, ho, wo, nt));
 }
 
@@ -223,7 +306,44 @@ im2col (const HzConv *conv,
     }
 }
 
-/* bias, activation, then scale and shift, on n outputs of every channel. */
+/* bias, activation, then scale and shift, on n outputs p of channel o. */
+static void
+epilogue_channel (const HzConv *conv,
+                  int           o,
+                  float        *p,
+                  gsize         n)
+{
+  float b = conv->bias ? conv->bias[o] : 0.0f;
+  float sc = conv->scale ? conv->scale[o] : 1.0f;
+  float sh = conv->scale ? conv->shift[o] : 0.0f;
+  gsize i;
+
+  switch (conv->act)
+    {
+    case HZ_ACT_NONE:
+      for (i = 0; i < n; i++)
+        p[i] = (p[i] + b) * sc + sh;
+      break;
+    case HZ_ACT_RELU:
+      for (i = 0; i < n; i++)
+        {
+          float v = p[i] + b;
+          p[i] = (v > 0.0f ? v : 0.0f) * sc + sh;
+        }
+      break;
+    case HZ_ACT_LEAKY:
+      /* max (v, 0.2 v), both computed: the compiler will not speculate
+       * a multiplication that could trap, and a branch mispredicts */
+      for (i = 0; i < n; i++)
+        {
+          float v = p[i] + b, l = 0.2f * v;
+          p[i] = (v > l ? v : l) * sc + sh;
+        }
+      break;
+    }
+}
+
+/* epilogue_channel on n outputs of every channel, ld apart. */
 static void
 epilogue (const HzConv *conv,
           float        *out,
@@ -233,36 +353,167 @@ epilogue (const HzConv *conv,
   int o;
 
   for (o = 0; o < conv->cout; o++)
-    {
-      float *p = out + ld * o;
-      float b = conv->bias ? conv->bias[o] : 0.0f;
-      float sc = conv->scale ? conv->scale[o] : 1.0f;
-      float sh = conv->scale ? conv->shift[o] : 0.0f;
-      gsize i;
+    epilogue_channel (conv, o, out + ld * o, n);
+}
 
-      switch (conv->act)
+/* Transformed input B^T d B of tile rows [ty0, ty1) (tw tiles each) into
+ * v: 16 x cin x n. rows holds the padded rows under them, made once. */
+static void
+wino_input (const HzConv *conv,
+            const float  *in,
+            int           h,
+            int           w,
+            int           ty0,
+            int           ty1,
+            int           tw,
+            float        *v,
+            float        *rows)
+{
+  int ww = 2 * tw + 2, nr = 2 * (ty1 - ty0) + 2, wp = (conv->upsample ? 2 * w : w) + 2;
+  gsize n = (gsize) (ty1 - ty0) * tw, stride = (gsize) conv->cin * n;
+  float *tmp = rows + (gsize) nr * ww;
+  int c, r, t, i;
+
+  for (c = 0; c < conv->cin; c++)
+    {
+      const float *x = in + (gsize) c * h * w;
+      float *vc = v + (gsize) c * n;
+
+      for (i = 0; i < nr; i++)
         {
-        case HZ_ACT_NONE:
-          for (i = 0; i < n; i++)
-            p[i] = (p[i] + b) * sc + sh;
-          break;
-        case HZ_ACT_RELU:
-          for (i = 0; i < n; i++)
-            {
-              float v = p[i] + b;
-              p[i] = (v > 0.0f ? v : 0.0f) * sc + sh;
-            }
-          break;
-        case HZ_ACT_LEAKY:
-          /* max (v, 0.2 v), both computed: the compiler will not speculate
-           * a multiplication that could trap, and a branch mispredicts */
-          for (i = 0; i < n; i++)
-            {
-              float v = p[i] + b, l = 0.2f * v;
-              p[i] = (v > l ? v : l) * sc + sh;
-            }
-          break;
+          float *prow = rows + (gsize) i * ww;
+
+          padded_row (conv, x, h, w, 2 * ty0 + i, prow, tmp);
+          if (ww > wp)   /* odd width: the last tile's unused column */
+            prow[wp] = 0.0f;
         }
+      for (r = 0; r < ty1 - ty0; r++)
+        {
+          const float *d0 = rows + (gsize) 2 * r * ww, *d1 = d0 + ww;
+          const float *d2 = d1 + ww, *d3 = d2 + ww;
+          float *e = tmp + w;   /* B^T d over whole rows: 4 x ww */
+          float *vr = vc + (gsize) r * tw;
+
+          for (i = 0; i < ww; i++)
+            {
+              e[i] = d0[i] - d2[i];
+              e[ww + i] = d1[i] + d2[i];
+              e[2 * ww + i] = d2[i] - d1[i];
+              e[3 * ww + i] = d1[i] - d3[i];
+            }
+          for (i = 0; i < 4; i++)
+            {
+              const float *ei = e + (gsize) i * ww;
+              float *v0 = vr + 4 * i * stride, *v1 = v0 + stride;
+              float *v2 = v1 + stride, *v3 = v2 + stride;
+
+              for (t = 0; t < tw; t++)
+                {
+                  float p0 = ei[2 * t], p1 = ei[2 * t + 1], p2 = ei[2 * t + 2], p3 = ei[2 * t + 3];
+
+                  v0[t] = p0 - p2;
+                  v1[t] = p1 + p2;
+                  v2[t] = p2 - p1;
+                  v3[t] = p1 - p3;
+                }
+            }
+        }
+    }
+}
+
+/* Output tiles A^T m A of the products m (16 x cout x n) into out's rows
+ * from 2 ty0, dropping what falls outside ho x wo, then the epilogue. */
+static void
+wino_output (const HzConv *conv,
+             const float  *m,
+             int           ty0,
+             int           ty1,
+             int           tw,
+             int           ho,
+             int           wo,
+             float        *out)
+{
+  gsize n = (gsize) (ty1 - ty0) * tw, stride = (gsize) conv->cout * n;
+  int o, r, t;
+
+  for (o = 0; o < conv->cout; o++)
+    for (r = 0; r < ty1 - ty0; r++)
+      {
+        const float *mr = m + (gsize) o * n + (gsize) r * tw;
+        int oy = 2 * (ty0 + r), t0;
+        float *y0 = out + ((gsize) o * ho + oy) * wo;
+        float *y1 = oy + 1 < ho ? y0 + wo : NULL;
+
+        /* by blocks of tiles: A^T m down the columns, then across */
+        for (t0 = 0; t0 < tw; t0 += WINO_BLOCK)
+          {
+            int nb = MIN (WINO_BLOCK, tw - t0), full = MIN (nb, wo / 2 - t0), j;
+            float s[2][4][WINO_BLOCK];
+            float *row[2] = { y0 + 2 * t0, y1 ? y1 + 2 * t0 : NULL };
+
+            for (j = 0; j < 4; j++)
+              {
+                const float *m0 = mr + j * stride + t0, *m1 = m0 + 4 * stride;
+                const float *m2 = m1 + 4 * stride, *m3 = m2 + 4 * stride;
+
+                for (t = 0; t < nb; t++)
+                  {
+                    s[0][j][t] = m0[t] + m1[t] + m2[t];
+                    s[1][j][t] = m1[t] - m2[t] - m3[t];
+                  }
+              }
+            for (j = 0; j < 2; j++)
+              {
+                float *y = row[j];
+                const float *a0 = s[j][0], *a1 = s[j][1], *a2 = s[j][2], *a3 = s[j][3];
+
+                if (!y)
+                  continue;
+                for (t = 0; t < full; t++)
+                  {
+                    y[2 * t] = a0[t] + a1[t] + a2[t];
+                    y[2 * t + 1] = a1[t] - a2[t] - a3[t];
+                  }
+                if (full < nb)   /* odd width: the last tile's first column */
+                  y[2 * full] = a0[full] + a1[full] + a2[full];
+              }
+          }
+        epilogue_channel (conv, o, y0, wo);
+        if (y1)
+          epilogue_channel (conv, o, y1, wo);
+      }
+}
+
+/* hz_conv2d's Winograd path, by chunks of tile rows as the im2col one. */
+static void
+wino_conv2d (const HzConv *conv,
+             const float  *in,
+             int           h,
+             int           w,
+             float        *out,
+             float        *scratch,
+             int           nt)
+{
+  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
+  int th = (ho + 1) / 2, tw = (wo + 1) / 2;
+  int rows = wino_chunk_rows (conv, th, tw, nt);
+  int n_chunks = (th + rows - 1) / rows, i;
+  gsize per_thread = wino_thread_scratch (conv, w, tw, rows);
+
+#pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
+  for (i = 0; i < n_chunks; i++)
+    {
+      int ty0 = i * rows, ty1 = MIN (th, ty0 + rows), xi;
+      int n = (ty1 - ty0) * tw;
+      float *v = scratch + per_thread * omp_get_thread_num ();
+      float *m = v + (gsize) 16 * conv->cin * n;
+
+      wino_input (conv, in, h, w, ty0, ty1, tw, v, m + (gsize) 16 * conv->cout * n);
+      for (xi = 0; xi < 16; xi++)
+        hz_sgemm (conv->cout, n, conv->cin, conv->winograd + (gsize) xi * conv->cout * conv->cin,
+                  conv->cin, v + (gsize) xi * conv->cin * n, n,
+                  m + (gsize) xi * conv->cout * n, n, FALSE, 1);
+      wino_output (conv, m, ty0, ty1, tw, ho, wo, out);
     }
 }
 
@@ -287,6 +538,12 @@ hz_conv2d (const HzConv *conv,
   int n_chunks = (ho + rows - 1) / rows, i;
   gsize plane = (gsize) ho * wo;
   gsize per_thread = thread_scratch_size (conv, w, wo, rows);
+
+  if (conv->winograd)
+    {
+      wino_conv2d (conv, in, h, w, out, scratch, nt);
+      return;
+    }
 
 #pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
   for (i = 0; i < n_chunks; i++)

@@ -33,6 +33,7 @@ typedef struct
   HzAct         act;
   const float  *scale;     /* cout, or NULL: no BatchNorm */
   const float  *shift;     /* cout, with scale */
+  const float  *winograd;  /* hz_conv_winograd_weights, or NULL: im2col */
 } HzConv;
 
 /* PyTorch's reflection (no edge repeat) of index i into [0, n), where it
@@ -50,6 +51,13 @@ hz_reflect_index (int i, int n)
     i += period;
   return i < n ? i : period - i;
 }
+
+/* Whether conv can run as Winograd F(2x2, 3x3): 3 x 3, stride 1, pad 1
+ * (any padding mode, upsampling or not). */
+gboolean hz_conv_winograd_ok  (const HzConv *conv);
+/* conv's weights transformed for Winograd F(2x2, 3x3): 16 x cout x cin
+ * (g_free them); set conv->winograd to them to use that path. */
+float  *hz_conv_winograd_weights (const HzConv *conv);
 
 /* Output size along one axis for an input of n. */
 int     hz_conv_out_size      (const HzConv *conv,

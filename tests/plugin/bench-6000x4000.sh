@@ -18,6 +18,7 @@ build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 export HZ_BENCH_PRECISION=${2:-U8_NON_LINEAR} HZ_BENCH_WORKING_SIZE=${3:-256}
 export HARMONIZE_WEIGHTS=${HARMONIZE_WEIGHTS:-$build/tests/test-weights.hzw}
+[ -f "$HARMONIZE_WEIGHTS" ] || ninja -C "$build" tests/test-weights.hzw >/dev/null
 
 . "$here/gimp-home.sh"
 cp "$build/plugin/gimp-harmonize" "$tmp/gimp-harmonize.real"
@@ -28,7 +29,7 @@ exec /usr/bin/time -a -o "$tmp/time.log" -f "%M KB %e s %C" "$tmp/gimp-harmonize
 WRAP
 chmod +x "$dir/gimp-harmonize"
 
-echo "6000x4000, $HZ_BENCH_PRECISION, working size $HZ_BENCH_WORKING_SIZE, $(nproc) cores"
+echo "6000x4000, foreground ${HZ_BENCH_FOREGROUND:-2400x1800}, $HZ_BENCH_PRECISION, working size $HZ_BENCH_WORKING_SIZE, $(nproc) cores"
 HZ_BENCH_REPORT="$tmp/report" gimp-console -i -d -f --quit --batch-interpreter=python-fu-eval \
     -b "exec(open('$here/bench_6000x4000.py').read())" >"$tmp/gimp.log" 2>&1 || true
 cat "$tmp/report" 2>/dev/null || { tail -30 "$tmp/gimp.log"; exit 1; }

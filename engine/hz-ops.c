@@ -83,8 +83,11 @@ thread_scratch_size (const HzConv *conv,
  * the 4 x 4 input tile d over it as A^T [(G g G^T) . (B^T d B)] A; the
  * products for all tiles are 16 matrix products, cout x cin by cin x tiles. */
 
-/* Floats of transformed input and products that one thread makes at a time. */
-#define WINO_BUDGET (1 << 18)
+/* Floats of transformed input and products that one thread makes at a time:
+ * 8 MiB, so that each of the 16 gemms gets a few thousand tiles (with a
+ * quarter of it they ran at half speed at 256 px, BLIS repacking small
+ * panels); peak RSS of a 256 px forward goes from 129 to 142 MB. */
+#define WINO_BUDGET (1 << 21)
 /* Tiles whose output transform is made at a time (on the stack). */
 #define WINO_BLOCK 64
 

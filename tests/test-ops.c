@@ -193,10 +193,10 @@ static const ConvCase conv_cases[] =
   { "winograd leaky+bn",      5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, TRUE },
   { "winograd on 1x1",        3,  4,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 1, 1, TRUE },
   { "winograd on 2x3",        4,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_RELU,  FALSE, 2, 3, TRUE },
-  { "winograd chunked",       64, 32, 3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  41, 127, TRUE },
+  { "winograd chunked",       64, 32, 3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  99, 127, TRUE },
   { "winograd reflect",       6,  3,  3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  7, 9, TRUE },
   { "winograd upsample",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, TRUE },
-  { "winograd upsample chunked", 96, 8, 3, 1, 1, HZ_PAD_ZERO,  TRUE,  HZ_ACT_LEAKY, TRUE,  21, 63, TRUE },
+  { "winograd upsample chunked", 96, 8, 3, 1, 1, HZ_PAD_ZERO,  TRUE,  HZ_ACT_LEAKY, TRUE,  41, 63, TRUE },
 };
 
 static void

@@ -77,6 +77,10 @@ hz_resampler_init (HzResampler  *rs,
   rs->sy = (double) src_h / dst_h;
   rs->total_weight = 0.0;
 
+  /* The column tables count up to src_w + 2 dst_w in ints; no row that wide
+   * could be buffered anyway. */
+  if (src_w > G_MAXINT - 2 * dst_w)
+    return out_of_memory (error);
   if (!GROW (rs->col_start, rs->cap_cols, 3 * dst_w)
       || !GROW (rs->col_weight, rs->cap_weights, src_w + 2 * dst_w)
       || !GROW (rs->acc, rs->cap_acc, n_dst * (channels + 1))
@@ -292,17 +296,58 @@ hz_fill_holes (float       *planar,
 
 /* ---- scenes --------------------------------------------------------------------- */
 
+/* The intersection, summed in 64 bits (x + width may pass G_MAXINT). */
 static gboolean
 rect_intersect (const HzRect *a,
                 const HzRect *b,
                 HzRect       *out)
 {
-  int x0 = MAX (a->x, b->x), y0 = MAX (a->y, b->y);
-  int x1 = MIN ((gint64) a->x + a->width, (gint64) b->x + b->width);
-  int y1 = MIN ((gint64) a->y + a->height, (gint64) b->y + b->height);
+  gint64 x0 = MAX (a->x, b->x), y0 = MAX (a->y, b->y);
+  gint64 x1 = MIN ((gint64) a->x + a->width, (gint64) b->x + b->width);
+  gint64 y1 = MIN ((gint64) a->y + a->height, (gint64) b->y + b->height);
 
   *out = (HzRect) { x0, y0, MAX (0, x1 - x0), MAX (0, y1 - y0) };
   return out->width > 0 && out->height > 0;
+}
+
+/* Rows [start, end) of the canvas (the background's coordinates). The
+ * foreground's rows are offset by fg_y, so canvas sums are done in 64 bits:
+ * an offset plus a size may pass G_MAXINT. */
+typedef struct
+{
+  gint64 start, end;
+} Span;
+
+static gboolean
+span_empty (Span s)
+{
+  return s.start >= s.end;
+}
+
+static gboolean
+span_has (Span   s,
+          gint64 y)
+{
+  return y >= s.start && y < s.end;
+}
+
+static Span
+span_meet (Span a,
+           Span b)
+{
+  return (Span) { MAX (a.start, b.start), MIN (a.end, b.end) };
+}
+
+/* The smallest span holding both (either may be empty). */
+static Span
+span_join (Span a,
+           Span b)
+{
+  if (span_empty (a))
+    return b;
+  if (span_empty (b))
+    return a;
+  return (Span) { MIN (a.start, b.start), MAX (a.end, b.end) };
 }
 
 static gboolean
@@ -359,7 +404,7 @@ report (const Progress *p,
 static int
 chunk_rows (int width)
 {
-  return CLAMP (CHUNK_FLOATS / (4 * width), 1, CHUNK_ROWS);
+  return CLAMP (CHUNK_FLOATS / (4 * (gint64) width), 1, CHUNK_ROWS);
 }
 
 /* Pass 1: the bounding box of mask > 0, in foreground coordinates. */
@@ -376,9 +421,9 @@ mask_bbox (HzSceneThumbs   *t,
   if (!GROW (t->fg_rows, t->cap_fg, (gsize) fg->width * rows * 4))
     return out_of_memory (error);
 
-  for (int y = 0; y < fg->height; y += rows)
+  for (int y = 0, n; y < fg->height; y += n)
     {
-      int n = MIN (rows, fg->height - y);
+      n = MIN (rows, fg->height - y);
       if (!read_rows (fg, y, n, t->fg_rows, error))
         return FALSE;
       for (int r = 0; r < n; r++)
@@ -433,7 +478,7 @@ content_row (HzSceneThumbs   *t,
     {
       const float *f = fg_row + 4 * x;
       float m = unit (f[3]);
-      int bx = x + scene->fg_x;
+      gint64 bx = (gint64) x + scene->fg_x;
 
       if (bg_row && bx >= 0 && bx < scene->background.width)
         {
@@ -458,18 +503,12 @@ reference_weights (HzSceneThumbs   *t,
 
   for (int x = b->x; x < b->x + b->width; x++)
     {
-      int fx = x - scene->fg_x;
+      gint64 fx = (gint64) x - scene->fg_x;
       float w = 1.0f;
       if (fg_row && fx >= 0 && fx < scene->foreground.width)
         w = 1.0f - unit (fg_row[4 * fx + 3]);
       t->line_weight[x - b->x] = w;
     }
-}
-
-static gboolean
-in_span (int y, int start, int length)
-{
-  return y >= start && y < start + length;
 }
 
 /* Pass 2: both thumbnails in one sweep down the canvas. */
@@ -480,9 +519,11 @@ sweep (HzSceneThumbs   *t,
        GError         **error)
 {
   const HzReader *fg = &scene->foreground, *bg = &scene->background;
-  int content_top = t->region.y + scene->fg_y;
-  int lo = MIN (content_top, t->box.y);
-  int hi = MAX (content_top + t->region.height, t->box.y + t->box.height);
+  const gint64 fg_y = scene->fg_y;
+  const Span content = { fg_y + t->region.y, fg_y + t->region.y + t->region.height };
+  const Span reference = { t->box.y, (gint64) t->box.y + t->box.height };
+  const Span fg_canvas = { fg_y, fg_y + fg->height }, bg_canvas = { 0, bg->height };
+  const gint64 lo = MIN (content.start, reference.start), hi = MAX (content.end, reference.end);
   int rows = MIN (chunk_rows (fg->width), chunk_rows (bg->width));
 
   if (!GROW (t->fg_rows, t->cap_fg, (gsize) fg->width * rows * 4)
@@ -491,52 +532,42 @@ sweep (HzSceneThumbs   *t,
     return out_of_memory (error);
   t->line_weight = t->line + (gsize) t->region.width * 4;
 
-  for (int y = lo; y < hi; y += rows)
+  for (gint64 y = lo; y < hi; y += rows)
     {
-      int n = MIN (rows, hi - y);
-      HzRect chunk = { 0, y, 1, n }, c_span = { 0, content_top, 1, t->region.height };
-      HzRect b_span = { 0, t->box.y, 1, t->box.height }, need_c, need_b, fg_rows, bg_rows;
-      gboolean has_c = rect_intersect (&chunk, &c_span, &need_c);
-      gboolean has_b = rect_intersect (&chunk, &b_span, &need_b);
-
-      if (!has_c && !has_b)
-        continue;
-
+      Span chunk = { y, MIN (y + rows, hi) };
       /* Read the hull of the rows either thumbnail needs in this chunk. */
-      int a = has_c ? (has_b ? MIN (need_c.y, need_b.y) : need_c.y) : need_b.y;
-      int e = has_c ? (has_b ? MAX (need_c.y + need_c.height, need_b.y + need_b.height)
-                             : need_c.y + need_c.height)
-                    : need_b.y + need_b.height;
-      HzRect hull = { 0, a, 1, e - a };
-      HzRect fg_canvas = { 0, scene->fg_y, 1, fg->height }, bg_canvas = { 0, 0, 1, bg->height };
-      gboolean has_fg = rect_intersect (&hull, &fg_canvas, &fg_rows);
-      gboolean has_bg = rect_intersect (&hull, &bg_canvas, &bg_rows);
+      Span hull = span_join (span_meet (chunk, content), span_meet (chunk, reference));
+      Span fg_rows = span_meet (hull, fg_canvas), bg_rows = span_meet (hull, bg_canvas);
 
-      if (has_fg && !read_rows (fg, fg_rows.y - scene->fg_y, fg_rows.height, t->fg_rows, error))
+      if (span_empty (hull))
+        continue;
+      if (!span_empty (fg_rows)
+          && !read_rows (fg, fg_rows.start - fg_y, fg_rows.end - fg_rows.start, t->fg_rows, error))
         return FALSE;
-      if (has_bg && !read_rows (bg, bg_rows.y, bg_rows.height, t->bg_rows, error))
+      if (!span_empty (bg_rows)
+          && !read_rows (bg, bg_rows.start, bg_rows.end - bg_rows.start, t->bg_rows, error))
         return FALSE;
 
-      for (int cy = a; cy < e; cy++)
+      for (gint64 cy = hull.start; cy < hull.end; cy++)
         {
-          const float *fg_row = has_fg && in_span (cy, fg_rows.y, fg_rows.height)
-            ? t->fg_rows + (gsize) (cy - fg_rows.y) * fg->width * 4 : NULL;
-          const float *bg_row = has_bg && in_span (cy, bg_rows.y, bg_rows.height)
-            ? t->bg_rows + (gsize) (cy - bg_rows.y) * bg->width * 4 : NULL;
+          const float *fg_row = span_has (fg_rows, cy)
+            ? t->fg_rows + (gsize) (cy - fg_rows.start) * fg->width * 4 : NULL;
+          const float *bg_row = span_has (bg_rows, cy)
+            ? t->bg_rows + (gsize) (cy - bg_rows.start) * bg->width * 4 : NULL;
 
-          if (in_span (cy, content_top, t->region.height))
+          if (span_has (content, cy))
             {
               content_row (t, scene, fg_row, bg_row);
-              hz_resampler_add_row (&t->content_rs, cy - content_top, t->line, 4, NULL, 0);
+              hz_resampler_add_row (&t->content_rs, cy - content.start, t->line, 4, NULL, 0);
             }
-          if (in_span (cy, t->box.y, t->box.height))
+          if (span_has (reference, cy))
             {
               reference_weights (t, scene, fg_row);
-              hz_resampler_add_row (&t->reference_rs, cy - t->box.y,
+              hz_resampler_add_row (&t->reference_rs, cy - reference.start,
                                     bg_row + 4 * t->box.x, 4, t->line_weight, 1);
             }
         }
-      if (!report (progress, 0.5 + 0.5 * (e - lo) / (hi - lo), error))
+      if (!report (progress, 0.5 + 0.5 * (hull.end - lo) / (hi - lo), error))
         return FALSE;
     }
   return TRUE;
@@ -573,11 +604,23 @@ hz_scene_read (HzSceneThumbs   *t,
   if (!report (&progress, 0.0, error) || !mask_bbox (t, fg, &progress, &bbox, error))
     return FALSE;
 
+  /* Off the canvas, the result would be the background unchanged. */
+  gint64 left = (gint64) scene->fg_x + bbox.x, top = (gint64) scene->fg_y + bbox.y;
+  if (left >= bg->width || top >= bg->height || left + bbox.width <= 0 || top + bbox.height <= 0)
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                   "the foreground does not overlap the background: its mask, %dx%d at "
+                   "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ", lies outside the %dx%d background",
+                   bbox.width, bbox.height, left, top, bg->width, bg->height);
+      return FALSE;
+    }
+
+  /* The bounding box with its margin, within the layer. */
   int margin = (int) ceil (CONTENT_MARGIN * MAX (bbox.width, bbox.height));
-  HzRect grown = { bbox.x - margin, bbox.y - margin,
-                   bbox.width + 2 * margin, bbox.height + 2 * margin };
-  HzRect layer = { 0, 0, fg->width, fg->height };
-  rect_intersect (&grown, &layer, &t->region);
+  gint64 x0 = MAX (0, bbox.x - margin), y0 = MAX (0, bbox.y - margin);
+  gint64 x1 = MIN (fg->width, (gint64) bbox.x + bbox.width + margin);
+  gint64 y1 = MIN (fg->height, (gint64) bbox.y + bbox.height + margin);
+  t->region = (HzRect) { x0, y0, x1 - x0, y1 - y0 };
 
   hz_thumb_size (t->region.width, t->region.height, working_size, &t->content_w, &t->content_h);
   hz_thumb_size (t->box.width, t->box.height, working_size, &t->reference_w, &t->reference_h);
@@ -599,9 +642,14 @@ hz_scene_read (HzSceneThumbs   *t,
 
   if (!(t->reference_rs.total_weight > 0.0))
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                   "the reference box %dx%d%+d%+d is entirely covered by the foreground",
-                   t->box.width, t->box.height, t->box.x, t->box.y);
+      if (scene->has_box)
+        g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                     "the reference box %dx%d%+d%+d is entirely covered by the foreground",
+                     t->box.width, t->box.height, t->box.x, t->box.y);
+      else
+        g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
+                     "the mask covers the whole background: none of it is left to compare "
+                     "the foreground with");
       return FALSE;
     }
   hz_resampler_finish (&t->content_rs, t->content, NULL);

@@ -227,6 +227,83 @@ test_layer_outside (void)
   mem_free (bg);
 }
 
+/* Offsets and boxes at the ends of int (layer offsets come from files and
+ * from GIMP): no canvas sum overflows, readers are asked for their own rows
+ * only (mem_read checks), and a mask wholly off the canvas is an error. */
+static void
+test_extreme_coordinates (void)
+{
+  static const int off_canvas[][2] = {
+    { 0, G_MININT }, { 0, G_MAXINT }, { G_MAXINT, G_MAXINT }, { 0, -2147483500 },
+    { G_MININT, G_MININT }, { G_MAXINT, 0 }, { 1000, 1000 }, { -25, 0 }, { 315, 0 }, { 0, 235 },
+  };
+  static const int on_canvas[][2] = { { -24, 0 }, { 314, 234 }, { 0, -24 } };
+  static const HzRect outside[] = { { G_MININT, G_MININT, G_MAXINT, G_MAXINT },
+                                    { G_MAXINT, 0, G_MAXINT, 10 }, { 0, G_MAXINT, 5, G_MAXINT } };
+  Mem *fg = mem_new (30, 30, 0.8, 0.2, 0.2, 0.0);
+  Mem *bg = mem_new (320, 240, 0.2, 0.5, 0.8, 0.0);
+  HzScene scene;
+  HzSceneThumbs t = { 0 };
+  GError *error = NULL;
+
+  mem_fill (fg, 5, 5, 20, 20, 3, 1.0f);
+  for (guint i = 0; i < G_N_ELEMENTS (off_canvas); i++)
+    {
+      scene = scene_of (fg, off_canvas[i][0], off_canvas[i][1], bg);
+      g_assert_false (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+      g_assert_error (error, HZ_ERROR, HZ_ERROR_INPUT);
+      g_assert_nonnull (strstr (error->message, "does not overlap the background"));
+      g_clear_error (&error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (on_canvas); i++)
+    {
+      scene = scene_of (fg, on_canvas[i][0], on_canvas[i][1], bg);
+      g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (t.region.width, ==, 24);
+    }
+
+  scene = scene_of (fg, 100, 100, bg);
+  scene.has_box = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (outside); i++)
+    {
+      scene.box = outside[i];
+      g_assert_false (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+      g_assert_error (error, HZ_ERROR, HZ_ERROR_INPUT);
+      g_assert_nonnull (strstr (error->message, "lies outside the image"));
+      g_clear_error (&error);
+    }
+  scene.box = (HzRect) { 300, -5, G_MAXINT, G_MAXINT };
+  g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (t.box.x, ==, 300);
+  g_assert_cmpint (t.box.y, ==, 0);
+  g_assert_cmpint (t.box.width, ==, 20);
+  g_assert_cmpint (t.box.height, ==, 240);
+
+  hz_scene_thumbs_clear (&t);
+  mem_free (fg);
+  mem_free (bg);
+}
+
+/* Without a box, a mask over the whole background leaves no reference. */
+static void
+test_whole_background_covered (void)
+{
+  Mem *img = mem_new (1, 1, 0.5, 0.5, 0.5, 1.0);
+  HzScene scene = scene_of (img, 0, 0, img);
+  HzSceneThumbs t = { 0 };
+  GError *error = NULL;
+
+  g_assert_false (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+  g_assert_error (error, HZ_ERROR, HZ_ERROR_INPUT);
+  g_assert_nonnull (strstr (error->message, "the mask covers the whole background"));
+  g_clear_error (&error);
+
+  hz_scene_thumbs_clear (&t);
+  mem_free (img);
+}
+
 static gboolean
 stop_halfway (double fraction, gpointer data)
 {
@@ -376,6 +453,8 @@ main (int    argc,
   g_test_add_func ("/scene/box", test_box);
   g_test_add_func ("/scene/mask-exclusion", test_mask_exclusion);
   g_test_add_func ("/scene/layer-outside", test_layer_outside);
+  g_test_add_func ("/scene/extreme-coordinates", test_extreme_coordinates);
+  g_test_add_func ("/scene/whole-background-covered", test_whole_background_covered);
   g_test_add_func ("/scene/streaming-and-errors", test_streaming_and_errors);
   g_test_add_func ("/scene/missing-weights", test_missing_weights);
   g_test_add_func ("/scene/fit", test_fit_scene);

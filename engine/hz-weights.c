@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
@@ -283,6 +284,12 @@ float_to_half (float f)
     }
 }
 
+static gsize
+element_count (const Placement *place)
+{
+  return place->n_bytes / (place->dtype == DTYPE_F32 ? 4 : 2);
+}
+
 /* fp32 data is used in place when the host is little-endian and it is aligned
  * for floats; otherwise (fp16, or that rare case) it is converted once here. */
 static const float *
@@ -290,7 +297,7 @@ tensor_data (HzWeights       *w,
              const guint8    *p,
              const Placement *place)
 {
-  gsize  count = place->n_bytes / (place->dtype == DTYPE_F32 ? 4 : 2);
+  gsize  count = element_count (place);
   float *out;
 
   if (place->dtype == DTYPE_F32 && G_BYTE_ORDER == G_LITTLE_ENDIAN &&
@@ -318,6 +325,20 @@ tensor_data (HzWeights       *w,
         }
     }
   return out;
+}
+
+/* Checked once here, at load, rather than on the network's output: one NaN
+ * or infinity in a weight makes every output NaN, which the colour fit turns
+ * into a black foreground without a word, and a file is loaded once but run
+ * many times. The index of the first non-finite value, or -1. */
+static gssize
+first_non_finite (const float *data,
+                  gsize        count)
+{
+  for (gsize i = 0; i < count; i++)
+    if (!isfinite (data[i]))
+      return i;
+  return -1;
 }
 
 /* CRC-32 of the file with its whole checksum field read as zeros. It guards
@@ -367,7 +388,7 @@ read_header (Reader  *r,
                  r->size, file_size);
   if (file_size < r->size)
     return fail (r, "%" G_GUINT64_FORMAT " bytes of unexpected data after the %" G_GUINT64_FORMAT
-                 " its header announces", r->size - file_size, file_size);
+                 " bytes its header announces", r->size - file_size, file_size);
   /* The reserved bytes are not under the checksum: they must be zeros. */
   for (guint i = CHECKSUM_SIZE; i < CHECKSUM_FIELD; i++)
     if (r->data[CHECKSUM_OFFSET + i] != 0)
@@ -442,6 +463,13 @@ parse (HzWeights *w,
         }
       end = place->offset + place->n_bytes;
       w->tensors[i].data = tensor_data (w, r.data + place->offset, place);
+      gssize bad = first_non_finite (w->tensors[i].data, element_count (place));
+      if (bad >= 0)
+        {
+          fail (&r, "tensor '%s' holds %g at element %" G_GSSIZE_FORMAT " (weights must be finite)",
+                name, w->tensors[i].data[bad], bad);
+          goto out;
+        }
     }
   if (end != r.size)
     {
@@ -484,7 +512,9 @@ hz_weights_open (const char *path,
   GStatBuf     st;
   int          fd;
 
-  fd = g_open (path, O_RDONLY, 0);
+  /* Non-blocking, so that a named pipe is refused at once below instead of
+   * waiting for a writer; it makes no difference to a regular file. */
+  fd = g_open (path, O_RDONLY | O_NONBLOCK, 0);
   if (fd < 0)
     {
       int saved = errno;
@@ -495,7 +525,8 @@ hz_weights_open (const char *path,
     }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, "%s: not a regular file", path);
+      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
+                   "%s: not a regular file (weights are mapped from a file, not read from a pipe)", path);
       g_close (fd, NULL);
       return NULL;
     }

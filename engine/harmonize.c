@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "hz-blis.h"
 #include "hz-colormap.h"
 #include "hz-net.h"
 #include "hz-thumb.h"
@@ -42,6 +43,12 @@ hz_default_weights_path (void)
   return env && *env ? env : HZ_WEIGHTS_DIR G_DIR_SEPARATOR_S HZ_WEIGHTS_FILE;
 }
 
+void
+hz_init (void)
+{
+  hz_blis_init ();
+}
+
 HzModel *
 hz_model_load (const char  *path,
                GError     **error)
@@ -49,6 +56,8 @@ hz_model_load (const char  *path,
   HzModel *model;
 
   g_return_val_if_fail (path != NULL, NULL);
+
+  hz_init ();
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {

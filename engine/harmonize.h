@@ -1,6 +1,7 @@
 /* gimp-harmonize engine: public API (GIMP-free).
  *
- * Usage: load a model once (hz_model_load), make one HzContext per thread,
+ * Usage: call hz_init from the main thread before starting threads, load a
+ * model once (hz_model_load), make one HzContext per thread,
  * fit a colour mapping for a scene (hz_fit_scene), then apply it to the
  * foreground at full resolution row by row (hz_colormap_apply).
  *
@@ -31,6 +32,16 @@ typedef enum
 #define HZ_WORKING_SIZE_DEFAULT 256
 #define HZ_WORKING_SIZE_MAX     1024
 
+/* ---- set-up ---------------------------------------------------------------- */
+
+/* Prepares the engine once per process: BLIS's choice of kernels (which
+ * briefly changes the environment, see hz-blis.c) and the engine's
+ * translations. Call it from the main thread before any other thread of the
+ * program starts; hz_model_load calls it, which is enough for a program that
+ * loads its model before it starts threads. Until it has run, the engine
+ * works with BLIS's own (possibly much slower) kernel choice. */
+void        hz_init                   (void);
+
 /* ---- model ---------------------------------------------------------------- */
 
 /* Immutable once loaded: one model may serve any number of threads. */
@@ -52,7 +63,7 @@ typedef struct
 {
   int             working_size;   /* long side of the network's input, 64..1024 */
   double          strength;       /* 0 = original foreground, 1 = fully harmonized */
-  int             n_threads;      /* 0 = every core */
+  int             n_threads;      /* threads of every parallel part; 0 = every core */
   HzProgressFunc  progress;       /* may be NULL */
   gpointer        progress_data;
   GCancellable   *cancellable;    /* may be NULL */
@@ -83,6 +94,17 @@ typedef struct
   gpointer    user_data;
 } HzReader;
 
+/* An R'G'B'A float image in memory, 4 floats a pixel, rows packed. */
+typedef struct
+{
+  const float *rgba;
+  int          width, height;
+} HzPixels;
+
+/* A reader of @pixels, which must outlive it. Readers of pixels that do not
+ * change may be used by any number of threads at once. */
+HzReader hz_reader_from_pixels (const HzPixels *pixels);
+
 typedef struct
 {
   HzReader  foreground;      /* its A is the mask */
@@ -106,11 +128,13 @@ typedef struct
 void hz_colormap_identity (HzColorMap *map);
 
 /* In place on n_pixels RGBA pixels (R'G'B' in [0, 1]; A untouched): the
- * harmonized colour blended with the original by strength, clipped to [0, 1]. */
+ * harmonized colour blended with the original by strength, clipped to [0, 1].
+ * On n_threads threads at most (0 = every core). */
 void hz_colormap_apply    (const HzColorMap *map,
                            double            strength,
                            float            *rgba,
-                           gsize             n_pixels);
+                           gsize             n_pixels,
+                           int               n_threads);
 
 /* ---- running ------------------------------------------------------------------- */
 

@@ -304,7 +304,6 @@ hz_sgemm (int m, int n, int k,
   rntm_t rntm;
   gint64 start;
 
-  hz_blis_init ();
   /* From the global runtime, not BLIS_RNTM_INITIALIZER: since BLIS 1.0 that
    * one names no threading implementation, and BLIS then runs every call on
    * one thread whatever number it is given. */

@@ -4,13 +4,15 @@
 
 #include <glib.h>
 
-/* Thread-safe and idempotent; called by hz_sgemm itself. Makes BLIS use its
- * optimized kernels on this CPU (see hz-blis.c for why that needs help).  It
- * briefly sets BLIS_ARCH_TYPE in the environment, so programs with threads of
- * their own (a GUI) should call it early, before those start. */
+/* Makes BLIS use its optimized kernels on this CPU (see hz-blis.c for why
+ * that needs help). Idempotent, but it briefly sets BLIS_ARCH_TYPE in the
+ * environment: call it (through hz_init) before the program starts threads.
+ * hz_sgemm does not call it, so that no call from a worker thread ever
+ * touches the environment. */
 void        hz_blis_init        (void);
 
-/* Name of the kernel configuration BLIS chose (e.g. "skx", "haswell", "generic"). */
+/* Name of the kernel configuration BLIS chose (e.g. "skx", "haswell",
+ * "generic"); calls hz_blis_init first. */
 const char *hz_blis_arch_name   (void);
 
 /* BLIS's version, e.g. "1.1". */

@@ -2,6 +2,7 @@
  * with terms=17 between the network's input and output, in linear RGB):
  * sRGB transfer functions, the weighted fit and the fast per-pixel apply. */
 #include "hz-colormap.h"
+#include "hz-blis.h"
 
 #include <math.h>
 #include <string.h>
@@ -292,14 +293,16 @@ void
 hz_colormap_apply (const HzColorMap *map,
                    double            strength,
                    float            *rgba,
-                   gsize             n_pixels)
+                   gsize             n_pixels,
+                   int               n_threads)
 {
   const float s = strength > 0.0 ? (strength < 1.0 ? strength : 1.0) : 0.0;
   const float (*m)[HZ_COLORMAP_TERMS] = map->coef;
+  const int threads = n_threads > 0 ? n_threads : hz_default_threads ();
 
   tables_init ();
 
-#pragma omp parallel for schedule(static) if (n_pixels >= 16384)
+#pragma omp parallel for schedule(static) num_threads (threads) if (n_pixels >= 16384)
   for (gssize i = 0; i < (gssize) n_pixels; i++)
     {
       float *p = rgba + 4 * i;

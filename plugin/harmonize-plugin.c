@@ -102,11 +102,14 @@ harmonize_image (GimpImage            *image,
                     "working-size", &options.working_size,
                     NULL);
       options.progress = progress_cb;
+      /* Edit > Preferences > System Resources > Number of threads to use. */
+      options.n_threads = gimp_get_num_processors ();
+      g_debug ("harmonizing on %d threads", options.n_threads);
 
       ctx = hz_context_new (model);
       if (hz_fit_scene (ctx, hz_gimp_scene_get (scene), &options, &map, error))
         layer = hz_gimp_result_insert (image, scene, &map, options.strength,
-                                       FIT_PROGRESS, error);
+                                       options.n_threads, FIT_PROGRESS, error);
       else
         g_prefix_error (error, _("Harmonization failed: "));
       hz_context_free (ctx);
@@ -167,6 +170,16 @@ harmonize_run (GimpProcedure        *procedure,
   GimpValueArray *values;
   GimpLayer      *layer;
   GError         *error = NULL;
+
+  /* Before the dialog or GEGL start threads: it sets the environment. */
+  hz_init ();
+
+  if (gimp_core_object_array_get_length ((GObject **) drawables) != 1)
+    {
+      g_set_error (&error, GIMP_PLUG_IN_ERROR, 0,
+                   _("Procedure '%s' only works with one drawable."), PLUG_IN_PROC);
+      return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR, error);
+    }
 
   gegl_init (NULL, NULL);
   /* Every layer is read a row chunk at a time: a small tile cache keeps the

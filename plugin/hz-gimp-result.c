@@ -14,6 +14,7 @@
 static void
 map_shown (const HzColorMap *map,
            double            strength,
+           int               n_threads,
            float            *rows,
            float            *packed,
            gsize             n_pixels)
@@ -24,7 +25,7 @@ map_shown (const HzColorMap *map,
     if (rows[4 * i + 3] > 0.0f)
       memcpy (packed + 4 * k++, rows + 4 * i, 4 * sizeof (float));
 
-  hz_colormap_apply (map, strength, packed, k);
+  hz_colormap_apply (map, strength, packed, k, n_threads);
 
   for (i = 0, k = 0; i < n_pixels; i++)
     if (rows[4 * i + 3] > 0.0f)
@@ -37,6 +38,7 @@ write_pixels (GimpLayer        *layer,
               const HzReader   *fg,
               const HzColorMap *map,
               double            strength,
+              int               n_threads,
               double            progress_start,
               GError          **error)
 {
@@ -59,7 +61,7 @@ write_pixels (GimpLayer        *layer,
       ok = fg->read (fg->user_data, y, n, rows, error);
       if (ok)
         {
-          map_shown (map, strength, rows, rows + floats, (gsize) fg->width * n);
+          map_shown (map, strength, n_threads, rows, rows + floats, (gsize) fg->width * n);
           gegl_buffer_set (buffer, GEGL_RECTANGLE (0, y, fg->width, n), 0,
                            format, rows, GEGL_AUTO_ROWSTRIDE);
           gimp_progress_update (progress_start +
@@ -77,6 +79,7 @@ hz_gimp_result_insert (GimpImage        *image,
                        HzGimpScene      *scene,
                        const HzColorMap *map,
                        double            strength,
+                       int               n_threads,
                        double            progress_start,
                        GError          **error)
 {
@@ -86,6 +89,7 @@ hz_gimp_result_insert (GimpImage        *image,
   GimpLayer    *layer;
   gchar        *name;
   int           x, y;
+  gboolean      inserted;
 
   g_return_val_if_fail (hz_gimp_scene_get_scale (scene) == 1.0, NULL);
 
@@ -105,7 +109,7 @@ hz_gimp_result_insert (GimpImage        *image,
 
   /* The pixels go in before the layer joins the image, so that a failure
    * or a cancel here leaves the user's image as it was. */
-  if (! write_pixels (layer, &hz->foreground, map, strength, progress_start, error))
+  if (! write_pixels (layer, &hz->foreground, map, strength, n_threads, progress_start, error))
     {
       gimp_item_delete (GIMP_ITEM (layer));
       return NULL;
@@ -114,10 +118,18 @@ hz_gimp_result_insert (GimpImage        *image,
   gimp_drawable_get_offsets (GIMP_DRAWABLE (fg), &x, &y);
 
   gimp_image_undo_group_start (image);
-  gimp_image_insert_layer (image, layer, GIMP_LAYER (parent),
-                           gimp_image_get_item_position (image, GIMP_ITEM (fg)));
-  gimp_layer_set_offsets (layer, x, y);
+  inserted = gimp_image_insert_layer (image, layer, GIMP_LAYER (parent),
+                                      gimp_image_get_item_position (image, GIMP_ITEM (fg)));
+  if (inserted)
+    gimp_layer_set_offsets (layer, x, y);
   gimp_image_undo_group_end (image);
 
+  if (! inserted)
+    {
+      gimp_item_delete (GIMP_ITEM (layer));
+      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
+                           _("Could not add the harmonized layer to the image."));
+      return NULL;
+    }
   return layer;
 }

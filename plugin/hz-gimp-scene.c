@@ -7,13 +7,6 @@
 
 #include "hz-gimp-scene.h"
 
-/* An RGBA float image in memory. */
-typedef struct
-{
-  float *data;
-  int    width;
-} Pixels;
-
 struct _HzGimpScene
 {
   HzScene       scene;
@@ -37,8 +30,8 @@ struct _HzGimpScene
 
   /* Small scenes: everything downscaled into memory, so that the readers
    * make no libgimp calls and may run in the preview's worker thread. */
-  Pixels        fg_pixels;
-  Pixels        bg_pixels;
+  HzPixels      fg_pixels;
+  HzPixels      bg_pixels;
 
   /* The duplicate image holding the composite of the layers below the
    * foreground ("below" background); deleted with the scene. */
@@ -81,31 +74,42 @@ mask_float_format (const Babl *format)
   return babl_format ("Y float");
 }
 
+/* Whether any pixel of @layer is less than fully opaque, from its alpha as
+ * stored: a thumbnail would miss a few see-through pixels of a large layer. */
 static gboolean
 layer_has_transparency (GimpLayer *layer)
 {
-  GBytes       *bytes;
-  const guint8 *data;
-  gsize         size, i;
-  int           width, height, bpp;
-  gboolean      transparent = FALSE;
+  GeglBuffer         *buffer;
+  const Babl         *format;
+  GeglBufferIterator *it;
+  gboolean            u8, transparent = FALSE;
+  int                 bpp;
 
   if (! gimp_drawable_has_alpha (GIMP_DRAWABLE (layer)))
     return FALSE;
 
-  /* A thumbnail computed by GIMP is enough to see whether any part of the
-   * layer is see-through, without reading the layer. */
-  bytes = gimp_drawable_get_thumbnail_data (GIMP_DRAWABLE (layer), 256, 256,
-                                            &width, &height, &bpp);
-  if (! bytes)
-    return TRUE;
+  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  format = gegl_buffer_get_format (buffer);
+  /* 8-bit layers, the most common, are read as stored (see get_rgba). */
+  u8 = babl_format_get_type (format, 0) == babl_type ("u8");
+  if (! u8)
+    format = babl_format ("A float");
+  bpp = babl_format_get_bytes_per_pixel (format);
 
-  data = g_bytes_get_data (bytes, &size);
-  if (bpp == 2 || bpp == 4)
-    for (i = bpp - 1; i < size && ! transparent; i += bpp)
-      transparent = data[i] < 255;
+  it = gegl_buffer_iterator_new (buffer, NULL, 0, format,
+                                 GEGL_ACCESS_READ, GEGL_ABYSS_NONE, 1);
+  while (! transparent && gegl_buffer_iterator_next (it))
+    {
+      const guint8 *data = it->items[0].data;
+      int           i;
 
-  g_bytes_unref (bytes);
+      for (i = 0; i < it->length && ! transparent; i++)
+        transparent = u8 ? data[i * bpp + bpp - 1] < 255
+                         : ((const float *) data)[i] < 1.0f;
+    }
+  if (transparent)
+    gegl_buffer_iterator_stop (it);
+  g_object_unref (buffer);
   return transparent;
 }
 
@@ -526,20 +530,6 @@ setup_full (HzGimpScene    *s,
 
 /* ---- small scenes ----------------------------------------------------------- */
 
-static gboolean
-read_pixels (gpointer   data,
-             int        y,
-             int        n_rows,
-             float     *rgba,
-             GError   **error G_GNUC_UNUSED)
-{
-  const Pixels *p   = data;
-  gsize         row = (gsize) p->width * 4;
-
-  memcpy (rgba, p->data + row * y, row * n_rows * sizeof (float));
-  return TRUE;
-}
-
 static int
 scaled (int    v,
         double scale)
@@ -590,6 +580,7 @@ setup_small (HzGimpScene    *s,
              int             max_side)
 {
   const Babl *rgba = babl_format ("R'G'B'A float");
+  float      *fg;
   int         fw, fh, bw, bh;
   int         longest;
 
@@ -602,12 +593,12 @@ setup_small (HzGimpScene    *s,
   bw = MAX (1, scaled (r->bg_w, s->scale));
   bh = MAX (1, scaled (r->bg_h, s->scale));
 
-  s->fg_pixels = (Pixels) { thumbnail (GIMP_DRAWABLE (r->fg),
-                                      GEGL_RECTANGLE (0, 0, r->fg_w, r->fg_h),
-                                      fw, fh, rgba), fw };
-  s->bg_pixels = (Pixels) { thumbnail (GIMP_DRAWABLE (r->bg),
-                                      GEGL_RECTANGLE (0, 0, r->bg_w, r->bg_h),
-                                      bw, bh, rgba), bw };
+  fg = thumbnail (GIMP_DRAWABLE (r->fg), GEGL_RECTANGLE (0, 0, r->fg_w, r->fg_h),
+                  fw, fh, rgba);
+  s->fg_pixels = (HzPixels) { fg, fw, fh };
+  s->bg_pixels = (HzPixels) { thumbnail (GIMP_DRAWABLE (r->bg),
+                                         GEGL_RECTANGLE (0, 0, r->bg_w, r->bg_h),
+                                         bw, bh, rgba), bw, bh };
 
   if (r->mask)
     {
@@ -639,13 +630,13 @@ setup_small (HzGimpScene    *s,
 
             if (x >= x0 && x < x1 && y >= y0 && y < y1)
               m = mask[(gsize) (y - y0) * (x1 - x0) + (x - x0)];
-            s->fg_pixels.data[((gsize) y * fw + x) * 4 + 3] *= m;
+            fg[((gsize) y * fw + x) * 4 + 3] *= m;
           }
       g_free (mask);
     }
 
-  s->scene.foreground = (HzReader) { fw, fh, read_pixels, &s->fg_pixels };
-  s->scene.background = (HzReader) { bw, bh, read_pixels, &s->bg_pixels };
+  s->scene.foreground = hz_reader_from_pixels (&s->fg_pixels);
+  s->scene.background = hz_reader_from_pixels (&s->bg_pixels);
   s->scene.fg_x       = scaled (r->fg_x - r->bg_x, s->scale);
   s->scene.fg_y       = scaled (r->fg_y - r->bg_y, s->scale);
 }
@@ -767,8 +758,8 @@ hz_gimp_scene_free (HzGimpScene *scene)
   g_clear_object (&scene->bg_buffer);
   g_free (scene->mask_rows);
   g_free (scene->bytes);
-  g_free (scene->fg_pixels.data);
-  g_free (scene->bg_pixels.data);
+  g_free ((float *) scene->fg_pixels.rgba);
+  g_free ((float *) scene->bg_pixels.rgba);
   if (scene->below_image)
     gimp_image_delete (scene->below_image);
   g_free (scene);

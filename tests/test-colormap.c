@@ -273,7 +273,7 @@ test_apply (void)
       double worst = 0.0;
 
       memcpy (pixels, orig, 4 * n * sizeof (float));
-      hz_colormap_apply (&map, strengths[s], pixels, n);
+      hz_colormap_apply (&map, strengths[s], pixels, n, 0);
       for (gsize i = 0; i < n; i++)
         {
           double e[3], rgb[3], out[3];

@@ -436,7 +436,7 @@ test_fit_scene (void)
 
   float px[8] = { 0.1f, 0.5f, 0.9f, 1.0f, 0.33f, 0.66f, 0.99f, 0.5f }, orig[8];
   memcpy (orig, px, sizeof px);
-  hz_colormap_apply (&first, 0.0, px, 2);
+  hz_colormap_apply (&first, 0.0, px, 2, 1);
   g_assert_cmpmem (px, sizeof px, orig, sizeof orig);
 
   hz_context_free (ctx);

@@ -599,7 +599,8 @@ hz_dialog_run (GimpProcedure       *procedure,
   /* The thumbnail at once; the scene and the first preview once the dialog
    * is up. */
   update_canvas (&d);
-  d.preview = hz_preview_new (hz_default_weights_path (), preview_ready, &d);
+  d.preview = hz_preview_new (hz_default_weights_path (), gimp_get_num_processors (),
+                              preview_ready, &d);
   handler = g_signal_connect (config, "notify", G_CALLBACK (config_changed), &d);
   d.change_pending = TRUE;
   d.changed_at = g_get_monotonic_time ();

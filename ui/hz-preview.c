@@ -1,6 +1,5 @@
 /* gimp-harmonize: live preview worker (see hz-preview.h). */
 #include <math.h>
-#include <string.h>
 
 #include "hz-preview.h"
 
@@ -17,12 +16,6 @@ struct _HzPreviewScene
   int    bg_width, bg_height;
   float *bg;              /* R'G'B'A, A ignored */
 };
-
-typedef struct
-{
-  const float *rgba;
-  int          width;
-} Plane;
 
 static gboolean
 read_all (const HzReader  *reader,
@@ -146,20 +139,6 @@ hz_preview_scene_background (HzPreviewScene *scene)
   return composite (scene, NULL);
 }
 
-static gboolean
-read_plane (gpointer   user_data,
-            int        y,
-            int        n_rows,
-            float     *rgba,
-            GError   **error G_GNUC_UNUSED)
-{
-  const Plane *plane = user_data;
-
-  memcpy (rgba, plane->rgba + (gsize) y * plane->width * 4,
-          (gsize) n_rows * plane->width * 4 * sizeof (float));
-  return TRUE;
-}
-
 /* ---- worker ---------------------------------------------------------------------- */
 
 typedef struct
@@ -179,6 +158,7 @@ struct _HzPreview
   GCancellable   *running;      /* the request being computed */
   gboolean        quit;
   char           *weights_path;
+  int             n_threads;
 
   /* main thread only; ready is NULL once the owner freed the preview */
   guint           last_serial;
@@ -266,19 +246,20 @@ post (HzPreview       *preview,
 
 /* One fit of the job's scene at working_size, composited. */
 static void
-run_stage (HzContext       *ctx,
+run_stage (HzPreview       *preview,
+           HzContext       *ctx,
            Job             *job,
            int              working_size,
            HzPreviewResult *result)
 {
   HzPreviewScene *s = job->args.scene;
-  Plane           fg_plane = { s->fg, s->fg_width };
-  Plane           bg_plane = { s->bg, s->bg_width };
+  HzPixels        fg_pixels = { s->fg, s->fg_width, s->fg_height };
+  HzPixels        bg_pixels = { s->bg, s->bg_width, s->bg_height };
   HzScene         scene = {
-    .foreground = { s->fg_width, s->fg_height, read_plane, &fg_plane },
+    .foreground = hz_reader_from_pixels (&fg_pixels),
     .fg_x = s->fg_x,
     .fg_y = s->fg_y,
-    .background = { s->bg_width, s->bg_height, read_plane, &bg_plane },
+    .background = hz_reader_from_pixels (&bg_pixels),
     .has_box = job->args.has_box,
     .box = job->args.box,
   };
@@ -293,14 +274,14 @@ run_stage (HzContext       *ctx,
   options.cancellable = job->cancellable;
   /* The quick pass is too small to gain from threads, and on a busy machine
    * their hand-overs cost more than they save: it runs on this one. */
-  options.n_threads = working_size <= HZ_PREVIEW_QUICK_SIZE ? 1 : 0;
+  options.n_threads = working_size <= HZ_PREVIEW_QUICK_SIZE ? 1 : preview->n_threads;
 
   result->working_size = working_size;
   if (! hz_fit_scene (ctx, &scene, &options, &map, &result->error))
     return;
 
   after = g_memdup2 (s->fg, n * 4 * sizeof (float));
-  hz_colormap_apply (&map, job->args.strength, after, n);
+  hz_colormap_apply (&map, job->args.strength, after, n, options.n_threads);
   result->before = composite (s, s->fg);
   result->after = composite (s, after);
   g_free (after);
@@ -325,7 +306,7 @@ run_job (HzPreview *preview,
       if (load_error)
         result.error = g_error_copy (load_error);
       else
-        run_stage (ctx, job, sizes[i], &result);
+        run_stage (preview, ctx, job, sizes[i], &result);
       result.seconds = (g_get_monotonic_time () - start) / 1e6;
 
       result.final = result.final || result.error != NULL;
@@ -377,15 +358,20 @@ worker (gpointer data)
 
 HzPreview *
 hz_preview_new (const char     *weights_path,
+                int             n_threads,
                 HzPreviewReady  ready,
                 gpointer        user_data)
 {
   HzPreview *preview = g_new0 (HzPreview, 1);
 
+  /* The engine's set-up changes the environment: before the thread starts. */
+  hz_init ();
+
   preview->ref_count = 2;   /* the owner and the worker */
   g_mutex_init (&preview->lock);
   g_cond_init (&preview->cond);
   preview->weights_path = g_strdup (weights_path);
+  preview->n_threads = n_threads;
   preview->ready = ready;
   preview->user_data = user_data;
   preview->thread = g_thread_new ("harmonize-preview", worker, preview);

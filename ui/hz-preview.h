@@ -59,8 +59,10 @@ typedef void (*HzPreviewReady) (const HzPreviewResult *result,
 
 typedef struct _HzPreview HzPreview;
 
-/* Starts the worker, which loads the model from weights_path. */
+/* Starts the worker, which loads the model from weights_path and fits on
+ * n_threads threads (0 = every core; the quick pass runs on one). */
 HzPreview *hz_preview_new     (const char          *weights_path,
+                               int                  n_threads,
                                HzPreviewReady       ready,
                                gpointer             user_data);
 /* Replaces any request not started yet and cancels the one running (whose

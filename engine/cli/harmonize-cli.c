@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <omp.h>
 
 #include "harmonize.h"
 #include "imageio.h"
@@ -213,6 +212,7 @@ write_composite (ImageWriter      *writer,
                  const Image      *bg,
                  const HzColorMap *map,
                  double            strength,
+                 int               n_threads,
                  Progress         *progress,
                  GError          **error)
 {
@@ -232,7 +232,7 @@ write_composite (ImageWriter      *writer,
         {
           float *fp = f + 4 * (x0 - fg_x);
           source_row (fg, fy, f);
-          hz_colormap_apply (map, strength, fp, x1 - x0);
+          hz_colormap_apply (map, strength, fp, x1 - x0, n_threads);
           for (int x = x0; x < x1; x++, fp += 4)
             {
               float *bp = b + 4 * x;
@@ -326,9 +326,6 @@ run (Args      *a,
   HzColorMap map;
   int status = EXIT_INPUT;
 
-  if (a->threads > 0)
-    omp_set_num_threads (a->threads);
-
   model = hz_model_load (a->weights ? a->weights : hz_default_weights_path (), &error);
   if (!model)
     goto out;
@@ -408,7 +405,7 @@ run (Args      *a,
     goto out;
   g_ptr_array_add (writers, writer);
   if (!write_composite (writer, &fg, offset[0], offset[1], bgs.image, &map, a->strength,
-                        &progress, &error)
+                        a->threads, &progress, &error)
       || !image_writer_finish (writer, &error))
     goto out;
 

@@ -147,7 +147,8 @@ load_png (const char *path,
   rows = image ? g_try_new (png_bytep, image->height) : NULL;
   if (!rows)
     png_error (png, "out of memory");
-  g_assert (png_get_rowbytes (png, info) == row_bytes (image));
+  if (png_get_rowbytes (png, info) != row_bytes (image))
+    png_error (png, "unsupported PNG pixel layout");
   for (int y = 0; y < image->height; y++)
     rows[y] = image_row (image, y);
   png_read_image (png, rows);
@@ -421,6 +422,14 @@ writer_open (const char  *path,
       return NULL;
     }
   w->file = fdopen (fd, "wb");
+  if (!w->file)
+    {
+      int saved = errno;
+      g_close (fd, NULL);
+      writer_fail (w, error, g_strerror (saved));
+      image_writer_abort (w);
+      return NULL;
+    }
   return w;
 }
 

@@ -24,7 +24,7 @@ main (int    argc,
   for (gsize i = 0; i < 4 * n; i++)
     pixels[i] = (i * 2654435761u % 1000) / 999.0f;
 
-  hz_colormap_apply (&map, 1.0, pixels, n);   /* warm up: tables, pages */
+  hz_colormap_apply (&map, 1.0, pixels, n, 0);   /* warm up: tables, pages */
   /* CPU time too: on a busy machine the wall time says little. */
   double best = G_MAXDOUBLE, best_cpu = G_MAXDOUBLE;
   for (int r = 0; r < 5; r++)
@@ -32,7 +32,7 @@ main (int    argc,
       struct timespec c0, c1;
       gint64 t0 = g_get_monotonic_time ();
       clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &c0);
-      hz_colormap_apply (&map, 0.8, pixels, n);
+      hz_colormap_apply (&map, 0.8, pixels, n, 0);
       clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &c1);
       best = MIN (best, (g_get_monotonic_time () - t0) / 1e6);
       best_cpu = MIN (best_cpu, (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9);

@@ -162,13 +162,13 @@ def state(image):
 
 # ---- running the procedure --------------------------------------------------------
 
-def harmonize(image, drawable, procedure='plug-in-harmonize', **args):
-    """(status, layer or error message)."""
+def harmonize(image, drawable, procedure='plug-in-harmonize', drawables=None, **args):
+    """(status, layer or error message); drawables: a list instead of [drawable]."""
     proc = PDB.lookup_procedure(procedure)
     config = proc.create_config()
     config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)
     config.set_property('image', image)
-    config.set_core_object_array('drawables', [drawable])
+    config.set_core_object_array('drawables', [drawable] if drawables is None else drawables)
     args.setdefault('working-size', WORKING_SIZE)
     for key, value in args.items():
         config.set_property(key, value)
@@ -269,6 +269,42 @@ def case_auto_is_alpha():
     auto.set_visible(False)
     alpha = harmonized(image, fg, **{'mask-source': 'alpha'})
     check(np.array_equal(pixels(auto), pixels(alpha)), '"auto" differs from "alpha"')
+    image.delete()
+
+
+def case_auto_nearly_opaque():
+    """"auto" sees pixels of a float layer just short of opaque (which an
+    8-bit thumbnail shows as opaque) and takes the alpha, not the selection."""
+    w, h = 400, 300
+    image = Gimp.Image.new_with_precision(w, h, Gimp.ImageBaseType.RGB,
+                                          Gimp.Precision.FLOAT_NON_LINEAR)
+    rgba = np.ones((h, w, 4), np.float32)
+    rgba[..., :3] = texture(w, h, 4, (0.7, 0.4, 0.3)) / 255.0
+    load_layer(image, save_png('opaque.png', texture(w, h, 5, (0.3, 0.5, 0.6))), 'bg')
+    fg = Gimp.Layer.new(image, 'fg', w, h, Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL)
+    image.insert_layer(fg, None, 0)
+    rgba[100:110, 200:210, 3] = 0.999
+    fg.get_buffer().set(Gegl.Rectangle.new(0, 0, w, h), RGBA_FLOAT, rgba.tobytes())
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, 0, 0, w // 2, h)
+    layer = harmonized(image, fg)
+    alpha = pixels(layer)[..., 3]
+    check(np.abs(alpha - rgba[..., 3]).max() < 1e-3,
+          'the result\'s alpha is not the layer\'s (mean %.3f): the selection was used'
+          % alpha.mean())
+    image.delete()
+
+
+def case_drawables_count():
+    """Exactly one drawable, or a calling error as GIMP's own plug-ins give."""
+    image = new_image()
+    fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
+    before = state(image)
+    for drawables in ([], [fg, image.get_layers()[1]]):
+        status, message = harmonize(image, fg, drawables=drawables)
+        check(status == Gimp.PDBStatusType.CALLING_ERROR,
+              '%d drawables: %s (%r)' % (len(drawables), status, message))
+        check('one drawable' in str(message), 'message %r' % (message,))
+    check(state(image) == before, 'the image changed')
     image.delete()
 
 
@@ -516,6 +552,8 @@ def case_grayscale():
 MAIN_CASES = [
     ('alpha-below', case_alpha_below),
     ('auto-is-alpha', case_auto_is_alpha),
+    ('auto-nearly-opaque', case_auto_nearly_opaque),
+    ('drawables-count', case_drawables_count),
     ('layer-mask', case_layer_mask),
     ('soft-mask-values', case_soft_mask_values),
     ('selection-and-channel', case_selection),

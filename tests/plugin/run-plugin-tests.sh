@@ -8,7 +8,8 @@
 # tests/plugin/plugin_tests.py inside gimp-console: once with WEIGHTS (the
 # seeded test weights), once with them missing, once with them corrupt and
 # once with them missing in German (the catalogue is found); then a
-# Script-Fu call with arguments by name. SCENE_PROBE, a
+# Script-Fu call with arguments by name. GIMP's preference of 3 threads
+# (gimprc) must reach the engine (the plug-in's debug output says so). SCENE_PROBE, a
 # test plug-in, reports the scenes the plug-in and the preview build.
 # HZ_TEST_ONLY=NAME runs one case. Exit 77 (skipped) without gimp-console.
 set -eu
@@ -34,6 +35,7 @@ for mo in "$locale_build"/*/LC_MESSAGES/gimp-harmonize.mo; do
 done
 
 head -c 4096 /dev/urandom > "$tmp/corrupt.hzw"
+printf '(num-processors 3)\n' > "$XDG_CONFIG_HOME/GIMP/3.0/gimprc"
 
 status=0
 # gettext ignores LANGUAGE in the C locale and the root has no other: a
@@ -44,7 +46,7 @@ cp -r /usr/lib/locale/C.utf8 "$tmp/locale/de_DE.UTF-8" 2>/dev/null || true
 run() {   # run MODE WEIGHTS [LOCALE]
     mkdir -p "$tmp/$1"
     echo "== $1"
-    HZ_TEST_MODE=$1 HZ_TEST_DIR="$tmp/$1" HZ_TEST_REPORT="$tmp/$1.report" \
+    HZ_TEST_MODE=$1 HZ_TEST_DIR="$tmp/$1" HZ_TEST_REPORT="$tmp/$1.report" G_MESSAGES_DEBUG=harmonize \
     HARMONIZE_WEIGHTS=$2 LOCPATH="$tmp/locale" LC_ALL=${3:-C.UTF-8} LANGUAGE= \
         gimp-console -i -d -f --quit --batch-interpreter=python-fu-eval \
             -b "exec(open('$here/plugin_tests.py').read())" \
@@ -59,6 +61,13 @@ run() {   # run MODE WEIGHTS [LOCALE]
 
 run main "$weights"
 [ -n "${HZ_TEST_ONLY:-}" ] && exit $status
+if grep -q "harmonizing on 3 threads" "$tmp/main.log"; then
+    echo "ok gimp-threads"
+else
+    echo "FAIL gimp-threads: the plug-in did not run on GIMP's 3 threads:"
+    grep "harmonizing on" "$tmp/main.log" | head -3
+    status=1
+fi
 run missing-weights "$tmp/absent.hzw"
 run corrupt-weights "$tmp/corrupt.hzw"
 run german "$tmp/absent.hzw" de_DE.UTF-8

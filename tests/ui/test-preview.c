@@ -177,7 +177,7 @@ main (void)
   g_assert_cmpint (gdk_pixbuf_get_height (background), ==, BG_H);
 
   /* Missing weights: every request says so. */
-  preview = hz_preview_new ("/nonexistent/weights.hzw", ready, &last);
+  preview = hz_preview_new ("/nonexistent/weights.hzw", 0, ready, &last);
   wait_for (&last, hz_preview_request (preview, &args));
   g_assert_error (last.error, HZ_ERROR, HZ_ERROR_WEIGHTS);
   g_assert_null (last.after);
@@ -185,7 +185,7 @@ main (void)
 
   /* A burst of requests: the newest is answered, the others cancelled. */
   memset (&last, 0, sizeof last);
-  preview = hz_preview_new (weights, ready, &last);
+  preview = hz_preview_new (weights, 2, ready, &last);
   for (int i = 0; i < 5; i++)
     {
       args.strength = i / 4.0;

@@ -21,6 +21,7 @@ struct _HzModel
 {
   HzWeights *weights;   /* kept: the network may point into its tensors */
   HzNet     *net;
+  int        working_size;   /* the file's, else HZ_WORKING_SIZE_DEFAULT */
 };
 
 struct _HzContext
@@ -49,6 +50,26 @@ hz_init (void)
   hz_blis_init ();
 }
 
+/* A network runs best at the size it was trained at: the file says which. */
+static gboolean
+read_working_size (const HzWeights *weights,
+                   int             *size,
+                   GError         **error)
+{
+  const char *meta = hz_weights_meta (weights, "working_size");
+  gint64 n = HZ_WORKING_SIZE_DEFAULT;
+
+  if (meta && !g_ascii_string_to_signed (meta, 10, HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX, &n, NULL))
+    {
+      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
+                   "%s: its working size '%s' is not a whole number from %d to %d",
+                   hz_weights_source (weights), meta, HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX);
+      return FALSE;
+    }
+  *size = (int) n;
+  return TRUE;
+}
+
 HzModel *
 hz_model_load (const char  *path,
                GError     **error)
@@ -70,7 +91,7 @@ hz_model_load (const char  *path,
 
   model = g_new0 (HzModel, 1);
   model->weights = hz_weights_open (path, error);
-  if (model->weights)
+  if (model->weights && read_working_size (model->weights, &model->working_size, error))
     model->net = hz_net_new (model->weights, error);
   if (!model->net)
     {
@@ -78,6 +99,18 @@ hz_model_load (const char  *path,
       return NULL;
     }
   return model;
+}
+
+int
+hz_model_working_size (const HzModel *model)
+{
+  return model->working_size;
+}
+
+int
+hz_model_width (const HzModel *model)
+{
+  return hz_net_width (model->net);
 }
 
 void
@@ -96,7 +129,7 @@ void
 hz_options_init (HzOptions *options)
 {
   memset (options, 0, sizeof *options);
-  options->working_size = HZ_WORKING_SIZE_DEFAULT;
+  options->working_size = 0;
   options->strength = 1.0;
 }
 
@@ -108,6 +141,12 @@ hz_context_new (const HzModel *model)
   ctx->model = model;
   ctx->net_buffers = hz_net_buffers_new ();
   return ctx;
+}
+
+const HzModel *
+hz_context_model (const HzContext *ctx)
+{
+  return ctx->model;
 }
 
 void
@@ -246,7 +285,8 @@ hz_fit_scene (HzContext        *ctx,
       hz_options_init (&defaults);
       options = &defaults;
     }
-  if (options->working_size < HZ_WORKING_SIZE_MIN || options->working_size > HZ_WORKING_SIZE_MAX)
+  int size = options->working_size ? options->working_size : ctx->model->working_size;
+  if (size < HZ_WORKING_SIZE_MIN || size > HZ_WORKING_SIZE_MAX)
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, "the working size %d is not in %d..%d",
                    options->working_size, HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX);
@@ -257,7 +297,7 @@ hz_fit_scene (HzContext        *ctx,
   Stage net = { options, PROGRESS_READ, PROGRESS_NET };
   Stage fit = { options, PROGRESS_NET, 1.0 };
 
-  if (!hz_scene_read (t, scene, options->working_size,
+  if (!hz_scene_read (t, scene, size,
                       options->progress ? stage_progress : NULL, &read,
                       options->cancellable, error))
     return FALSE;

@@ -29,7 +29,7 @@ typedef enum
 } HzErrorCode;
 
 #define HZ_WORKING_SIZE_MIN     64
-#define HZ_WORKING_SIZE_DEFAULT 256
+#define HZ_WORKING_SIZE_DEFAULT 256   /* for weights files that name none */
 #define HZ_WORKING_SIZE_MAX     1024
 
 /* ---- set-up ---------------------------------------------------------------- */
@@ -50,6 +50,11 @@ typedef struct _HzModel HzModel;
 HzModel    *hz_model_load             (const char   *path,
                                        GError      **error);
 void        hz_model_free             (HzModel      *model);
+/* The working size the weights were made for (their file's 'working_size',
+ * else HZ_WORKING_SIZE_DEFAULT): what HzOptions' working_size 0 means. */
+int         hz_model_working_size     (const HzModel *model);
+/* The network's width (weights/FORMAT.md): 32 is the authors' network. */
+int         hz_model_width            (const HzModel *model);
 /* Where the installed weights live (the build's datadir), for callers that
  * have no path of their own. HARMONIZE_WEIGHTS in the environment overrides. */
 const char *hz_default_weights_path   (void);
@@ -61,7 +66,8 @@ typedef gboolean (*HzProgressFunc) (double fraction, gpointer user_data);
 
 typedef struct
 {
-  int             working_size;   /* long side of the network's input, 64..1024 */
+  int             working_size;   /* long side of the network's input, 64..1024;
+                                     0 (the default) = the model's own */
   double          strength;       /* 0 = original foreground, 1 = fully harmonized */
   int             n_threads;      /* threads of every parallel part; 0 = every core */
   HzProgressFunc  progress;       /* may be NULL */
@@ -143,6 +149,7 @@ void hz_colormap_apply    (const HzColorMap *map,
 typedef struct _HzContext HzContext;
 
 HzContext *hz_context_new  (const HzModel *model);
+const HzModel *hz_context_model (const HzContext *ctx);
 void       hz_context_free (HzContext     *ctx);
 
 /* Reads the scene at working size (the foreground's mask bounding box with a

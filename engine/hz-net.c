@@ -18,7 +18,8 @@
 
 #define N_STAGES    5     /* encoder stages; the decoder has N_STAGES - 1 */
 #define DIVIDE      16    /* the content is padded to a multiple of 2^(N_STAGES - 1) */
-#define STYLE_DIM   512
+/* The style vector's length is 16 x width: at most this. */
+#define MAX_STYLE_DIM (16 * HZ_ARCH_FULL_WIDTH)
 #define BN_EPS      1e-5
 /* Keeps every size computation far from overflow; no real input comes near. */
 #define MAX_SIDE    16384
@@ -33,6 +34,8 @@ typedef struct
 
 struct _HzNet
 {
+  int     width;       /* channels of the first stage; stage i has width << i */
+  int     style_dim;   /* 16 x width: the deepest stage's and the style vector's */
   HzConv  style[N_STAGES];
   HzSE    style_se;
   HzConv  enc[N_STAGES][2];
@@ -152,22 +155,23 @@ se_init (HzSE            *se,
     }
 }
 
-/* Channels of encoder stage i (0-based): 32, 64, …, 512. */
+/* Channels of encoder stage i (0-based): width, 2 width, …, 16 width. */
 static int
-stage_channels (int i)
+stage_channels (const HzNet *net,
+                int          i)
 {
-  return 32 << i;
+  return net->width << i;
 }
 
 /* Floats of every BatchNorm's scale and shift. */
 static gsize
-bn_floats (void)
+bn_floats (int width)
 {
   const HzArchTensor *arch;
   gsize n = 0;
   guint count, i;
 
-  arch = hz_arch_tensors (&count);
+  arch = hz_arch_tensors (width, &count);
   for (i = 0; i < count; i++)
     if (g_str_has_suffix (arch[i].name, ".running_mean"))
       n += 2 * (gsize) arch[i].shape[0];
@@ -180,13 +184,15 @@ hz_net_new (const HzWeights *weights,
 {
   HzNet *net;
   float *bn;
-  int i;
+  int i, width;
 
-  if (!hz_arch_check (weights, error))
+  if (!hz_arch_check (weights, &width, error))
     return NULL;
 
   net = g_new0 (HzNet, 1);
-  net->bn = bn = g_new (float, bn_floats ());
+  net->width = width;
+  net->style_dim = stage_channels (net, N_STAGES - 1);
+  net->bn = bn = g_new (float, bn_floats (width));
 
   for (i = 0; i < N_STAGES; i++)
     {
@@ -194,7 +200,7 @@ hz_net_new (const HzWeights *weights,
       char *norm = g_strdup_printf ("style_encoder.model.%d.norm", i);
       HzConv *conv = &net->style[i];
 
-      conv_init (conv, weights, name, i ? stage_channels (i - 1) : 3, stage_channels (i),
+      conv_init (conv, weights, name, i ? stage_channels (net, i - 1) : 3, stage_channels (net, i),
                  i ? 3 : 7, HZ_ACT_RELU);
       conv->pad_mode = HZ_PAD_REFLECT;
       conv->stride = i ? 2 : 1;
@@ -207,7 +213,7 @@ hz_net_new (const HzWeights *weights,
 
   for (i = 0; i < N_STAGES; i++)
     {
-      int c = stage_channels (i), j;
+      int c = stage_channels (net, i), j;
 
       for (j = 0; j < 2; j++)
         {
@@ -226,12 +232,12 @@ hz_net_new (const HzWeights *weights,
   /* Over the content half of its input: the style half is constant over the
    * image and added apart (hz_conv_add_constant_channels). */
   conv_init (&net->content_style, weights, "content_style_conv",
-             STYLE_DIM, STYLE_DIM, 3, HZ_ACT_NONE);
-  net->content_style.weight_ld = 2 * STYLE_DIM * 3 * 3;
+             net->style_dim, net->style_dim, 3, HZ_ACT_NONE);
+  net->content_style.weight_ld = 2 * net->style_dim * 3 * 3;
 
   for (i = 0; i < N_STAGES - 1; i++)
     {
-      int c = stage_channels (N_STAGES - 2 - i), j;   /* 256, 128, 64, 32 */
+      int c = stage_channels (net, N_STAGES - 2 - i), j;   /* 8, 4, 2, 1 x width */
       char *name = g_strdup_printf ("deconv%d", i + 5);
 
       conv_init (&net->deconv[i], weights, name, 2 * c, c, 3, HZ_ACT_NONE);
@@ -254,8 +260,8 @@ hz_net_new (const HzWeights *weights,
         }
     }
 
-  conv_init (&net->conv10, weights, "conv10", stage_channels (0), 3, 1, HZ_ACT_NONE);
-  g_assert (bn == net->bn + bn_floats ());
+  conv_init (&net->conv10, weights, "conv10", stage_channels (net, 0), 3, 1, HZ_ACT_NONE);
+  g_assert (bn == net->bn + bn_floats (width));
 
   /* The content encoder's and decoder's 3 x 3 convs up to 128 channels out
    * run as Winograd F(2x2, 3x3): the wider ones are on small images, and
@@ -269,6 +275,12 @@ hz_net_new (const HzWeights *weights,
         conv->winograd = net->winograd[i] = hz_conv_winograd_weights (conv);
     }
   return net;
+}
+
+int
+hz_net_width (const HzNet *net)
+{
+  return net->width;
 }
 
 void
@@ -443,7 +455,7 @@ run_conv (Run          *run,
   return step (run, layer, out, conv->cout, ho, wo, macs, error);
 }
 
-/* The reference's 512-vector of style: the style encoder, its SE, then the
+/* The reference's (16 x width)-vector of style: the style encoder, its SE, then the
  * global average, taken as gate times the mean the SE has already made
  * (the average of a gated channel is its gate times its average). */
 static gboolean
@@ -457,8 +469,8 @@ style_vector (const HzNet *net,
               GError     **error)
 {
   const float *x = ref;
-  float mean[STYLE_DIM];
-  int i;
+  float mean[MAX_STYLE_DIM];
+  int i, dim = net->style_dim;
 
   for (i = 0; i < N_STAGES; i++)
     {
@@ -469,25 +481,26 @@ style_vector (const HzNet *net,
         return FALSE;
       x = work[i % 2];
     }
-  hz_channel_mean (x, STYLE_DIM, (gsize) h * w, mean);
-  hz_se_gates (mean, STYLE_DIM, net->style_se.fc0_w, net->style_se.fc0_b,
+  hz_channel_mean (x, dim, (gsize) h * w, mean);
+  hz_se_gates (mean, dim, net->style_se.fc0_w, net->style_se.fc0_b,
                net->style_se.fc2_w, net->style_se.fc2_b, style);
-  for (i = 0; i < STYLE_DIM; i++)
+  for (i = 0; i < dim; i++)
     style[i] *= mean[i];
-  return step (run, "style", style, STYLE_DIM, 1, 1, 0.0, error);
+  return step (run, "style", style, dim, 1, 1, 0.0, error);
 }
 
 static void
 apply_se (const HzSE *se,
+          int         channels,
           float      *x,
           gsize       n,
           int         n_threads)
 {
-  float mean[STYLE_DIM], gates[STYLE_DIM];
+  float mean[MAX_STYLE_DIM], gates[MAX_STYLE_DIM];
 
-  hz_channel_mean (x, STYLE_DIM, n, mean);
-  hz_se_gates (mean, STYLE_DIM, se->fc0_w, se->fc0_b, se->fc2_w, se->fc2_b, gates);
-  hz_scale_channels (x, STYLE_DIM, n, gates, n_threads);
+  hz_channel_mean (x, channels, n, mean);
+  hz_se_gates (mean, channels, se->fc0_w, se->fc0_b, se->fc2_w, se->fc2_b, gates);
+  hz_scale_channels (x, channels, n, gates, n_threads);
 }
 
 gboolean
@@ -531,10 +544,10 @@ hz_net_forward (const HzNet      *net,
   at_pad = take (&top_floats, 3 * (gsize) hp * wp);
   for (i = 0; i < N_STAGES; i++)
     at_cat[i] = take (&top_floats, (i < N_STAGES - 1 ? 2 : 1)
-                                   * (gsize) stage_channels (i) * (hp >> i) * (wp >> i));
+                                   * (gsize) stage_channels (net, i) * (hp >> i) * (wp >> i));
   at_work[0] = take (&top_floats, sizes.work);
   at_work[1] = take (&top_floats, sizes.work);
-  at_style = take (&top_floats, STYLE_DIM);
+  at_style = take (&top_floats, net->style_dim);
   at_scratch = take (&top_floats, sizes.scratch);
   if (top_floats > buffers->size)
     {
@@ -573,7 +586,7 @@ hz_net_forward (const HzNet      *net,
   ws = wp;
   for (i = 0; i < N_STAGES; i++)
     {
-      int ch = stage_channels (i);
+      int ch = stage_channels (net, i);
       float *skip = cat[i] + (i < N_STAGES - 1 ? (gsize) ch * hs * ws : 0);
       char name[16];
 
@@ -596,13 +609,13 @@ hz_net_forward (const HzNet      *net,
   /* Fusion: content_style_conv over the SE'd content and the style vector
    * tiled, the latter's part added without tiling. */
   x = cat[N_STAGES - 1];
-  apply_se (&net->se_1, x, (gsize) hs * ws, run.n_threads);
-  if (!step (&run, "se_1", x, STYLE_DIM, hs, ws, 0.0, error))
+  apply_se (&net->se_1, net->style_dim, x, (gsize) hs * ws, run.n_threads);
+  if (!step (&run, "se_1", x, net->style_dim, hs, ws, 0.0, error))
     return FALSE;
   hz_conv2d (&net->content_style, x, hs, ws, work[0], run.scratch, run.n_threads);
-  hz_conv_add_constant_channels (&net->content_style, STYLE_DIM, STYLE_DIM, style,
+  hz_conv_add_constant_channels (&net->content_style, net->style_dim, net->style_dim, style,
                                  hs, ws, work[0], run.n_threads);
-  if (!step (&run, "content_style_conv", work[0], STYLE_DIM, hs, ws,
+  if (!step (&run, "content_style_conv", work[0], net->style_dim, hs, ws,
              conv_macs (&net->content_style, hs, ws), error))
     return FALSE;
 

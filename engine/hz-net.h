@@ -13,10 +13,24 @@ typedef struct
   int64_t     shape[HZ_WEIGHTS_MAX_DIMS];
 } HzArchTensor;
 
-/* Every tensor of the reference state_dict (num_batches_tracked excluded). */
-const HzArchTensor *hz_arch_tensors   (guint *n);
-/* HZ_ERROR_WEIGHTS naming the first missing, mis-shaped or unknown tensor. */
+/* The network's width is its first block's channels; every other channel
+ * count follows from it (weights/ssh_model.py). 32 is the authors' network. */
+#define HZ_ARCH_FULL_WIDTH 32
+#define HZ_ARCH_WIDTHS     4, 8, 16, 32
+
+gboolean            hz_arch_width_ok  (int width);
+/* Every tensor of the reference state_dict (num_batches_tracked excluded) at
+ * this width, which must be one of HZ_ARCH_WIDTHS. */
+const HzArchTensor *hz_arch_tensors   (int    width,
+                                       guint *n);
+/* A file's width: its 'width' metadata, else its first conv's channels. */
+gboolean            hz_arch_width     (const HzWeights *weights,
+                                       int             *width,
+                                       GError         **error);
+/* HZ_ERROR_WEIGHTS naming a bad width or the first missing, mis-shaped or
+ * unknown tensor; the width in *width when not NULL. */
 gboolean            hz_arch_check     (const HzWeights *weights,
+                                       int             *width,
                                        GError         **error);
 
 typedef struct _HzNet HzNet;
@@ -26,6 +40,7 @@ typedef struct _HzNet HzNet;
 HzNet    *hz_net_new      (const HzWeights *weights,
                            GError         **error);
 void      hz_net_free     (HzNet           *net);
+int       hz_net_width    (const HzNet     *net);
 
 /* Working buffers for one thread, allocated once for the largest sizes seen. */
 typedef struct _HzNetBuffers HzNetBuffers;

@@ -63,7 +63,8 @@ hz_procedure_add_arguments (GimpProcedure *procedure)
                                       _("0: the original colours, 1: fully harmonized"),
                                       0.0, 1.0, 1.0, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "working-size", _("Wor_king size"),
-                                   _("Long side, in pixels, of the images the network sees"),
-                                   256, HZ_WORKING_SIZE_MAX, HZ_WORKING_SIZE_DEFAULT,
+                                   _("Long side, in pixels, of the images the network sees "
+                                     "(0: the size its weights were trained for)"),
+                                   0, HZ_WORKING_SIZE_MAX, 0,
                                    G_PARAM_READWRITE);
 }

@@ -39,7 +39,7 @@ load (const guint8 *data,
         __builtin_trap ();
     }
   (void) hz_weights_meta (w, "architecture");
-  if (!hz_arch_check (w, &error))
+  if (!hz_arch_check (w, NULL, &error))
     g_error_free (error);
   hz_weights_free (w);
 }

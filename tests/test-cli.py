@@ -324,3 +324,21 @@ def main():
 
 if __name__ == '__main__':
     main()
+    # ---- the working size follows the weights file ----
+    sys.path.insert(0, os.path.join(os.environ['HARMONIZE_SOURCE_ROOT'], 'weights'))
+    import hzw
+    tensors, meta = hzw.read(WEIGHTS)
+    own = base[:base.index('--size')] + base[base.index('--size') + 2:]
+    for size, want in [('96', 96), ('2000', None)]:
+        sized = os.path.join(d, f'sized-{size}.hzw')
+        hzw.write(sized, tensors, {**meta, 'working_size': size})
+        rc, _, err = run(own + ['--weights', sized, '-o', out, '--network-output', pfm])
+        if want:
+            got = read_pfm(pfm).shape if rc == 0 else None
+            check(got and max(got) == want, f'no --size: the file\'s working size {size} ({got}, {err!r})')
+            rc, _, err = run(own + ['--weights', sized, '--size', '64', '-o', out, '--network-output', pfm])
+            check(rc == 0 and read_pfm(pfm).shape == (52, 64, 3), f'--size 64 wins over the file\'s ({err!r})')
+        else:
+            check(rc == 1 and "working size '2000' is not a whole number from 64 to 1024" in err,
+                  f'a file whose working size is out of range is refused ({err!r})')
+

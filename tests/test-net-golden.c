@@ -1,15 +1,20 @@
-/* The C network against PyTorch's (weights/ssh_model.py) layer by layer, on
- * generated weights and inputs: the fixtures in tests/golden/ are made by
- * tests/golden/make_fixtures.py with the generator tests/testgen.c shares.
- * Also: threads, buffer reuse, cancellation, tiny and bad sizes. */
+/* The C network against PyTorch's (weights/ssh_model.py) layer by layer, at
+ * two widths, on generated weights and inputs, and the engine's pull-push fill
+ * against the training recipe's (weights/train/augment.py): the fixtures in
+ * tests/golden/ are made by tests/golden/make_fixtures.py with the generator
+ * tests/testgen.c shares. Also: threads, buffer reuse, cancellation, tiny and
+ * bad sizes. */
 #include <math.h>
 #include <string.h>
 
 #include "hz-net.h"
+#include "hz-thumb.h"
 #include "testgen.h"
 
 #define LAYER_NMSE_TOL   1e-7    /* the same maths, float rounding apart */
 #define OUTPUT_MAX_ERR   1e-4    /* end to end, on values of order 1 */
+#define FILL_MAX_ERR     1e-5    /* colours in 0..1; double against float sums */
+#define NARROW_WIDTH     8       /* the second width the fixtures hold */
 
 typedef struct
 {
@@ -21,7 +26,7 @@ typedef struct
 typedef struct
 {
   char   *name;
-  int     h, w, hr, wr;
+  int     width, h, w, hr, wr;
 } FixtureCase;
 
 static struct
@@ -31,8 +36,10 @@ static struct
   GPtrArray *cases;     /* FixtureCase */
   GPtrArray *taps;      /* FixtureTap */
   GPtrArray *gens;      /* FixtureTap: layer = tensor name, c = count */
-  HzWeights *weights;
-  HzNet     *net;
+  GPtrArray *fills;     /* FixtureTap: layer = fill name */
+  HzWeights *weights, *narrow_weights;
+  HzNet     *net;       /* the one forward () runs */
+  HzNet     *full, *narrow;
 } fx;
 
 static void
@@ -60,22 +67,37 @@ load_fixtures (void)
   fx.cases = g_ptr_array_new ();
   fx.taps = g_ptr_array_new ();
   fx.gens = g_ptr_array_new ();
+  fx.fills = g_ptr_array_new ();
   lines = g_strsplit (index, "\n", -1);
   for (i = 0; lines[i]; i++)
     {
       char **f = g_strsplit (lines[i], " ", -1);
       guint n = g_strv_length (f);
 
-      if (n == 6 && strcmp (f[0], "case") == 0)
+      if (n == 7 && strcmp (f[0], "case") == 0)
         {
           FixtureCase *c = g_new0 (FixtureCase, 1);
 
           c->name = g_strdup (f[1]);
-          c->h = atoi (f[2]);
-          c->w = atoi (f[3]);
-          c->hr = atoi (f[4]);
-          c->wr = atoi (f[5]);
+          c->width = atoi (f[2]);
+          c->h = atoi (f[3]);
+          c->w = atoi (f[4]);
+          c->hr = atoi (f[5]);
+          c->wr = atoi (f[6]);
+          g_assert_true (c->width == HZ_ARCH_FULL_WIDTH || c->width == NARROW_WIDTH);
           g_ptr_array_add (fx.cases, c);
+        }
+      else if (n == 6 && strcmp (f[0], "fill") == 0)
+        {
+          FixtureTap *t = g_new0 (FixtureTap, 1);
+
+          t->layer = g_strdup (f[1]);
+          t->c = atoi (f[2]);
+          t->h = atoi (f[3]);
+          t->w = atoi (f[4]);
+          t->offset = g_ascii_strtoull (f[5], NULL, 10);
+          g_assert_cmpuint (t->offset + (gsize) t->c * t->h * t->w, <=, fx.n_floats);
+          g_ptr_array_add (fx.fills, t);
         }
       else if ((n == 7 && strcmp (f[0], "tap") == 0) || (n == 4 && strcmp (f[0], "gen") == 0))
         {
@@ -232,7 +254,10 @@ test_golden (gconstpointer data)
   float *out;
   guint i, n = 0;
 
+  fx.net = c->width == NARROW_WIDTH ? fx.narrow : fx.full;
+  g_assert_cmpint (hz_net_width (fx.net), ==, c->width);
   out = forward (buffers, c->name, c->h, c->w, c->hr, c->wr, 2, taken);
+  fx.net = fx.full;
   for (i = 0; i < fx.taps->len; i++)
     {
       const FixtureTap *t = g_ptr_array_index (fx.taps, i);
@@ -265,6 +290,37 @@ test_golden (gconstpointer data)
   g_free (out);
   g_hash_table_unref (taken);
   hz_net_buffers_free (buffers);
+}
+
+/* The engine's hole filling is the one training used (augment.py fill_holes). */
+static void
+test_fill_golden (void)
+{
+  g_assert_cmpuint (fx.fills->len, >, 0);
+  for (guint i = 0; i < fx.fills->len; i++)
+    {
+      const FixtureTap *t = g_ptr_array_index (fx.fills, i);
+      gsize n = (gsize) t->h * t->w;
+      float *img = g_new (float, t->c * n), *cover = g_new (float, n);
+      char *name = g_strdup_printf ("fill.%s.image", t->layer);
+      double err;
+
+      testgen_uniform (name, t->c * n, img);
+      for (gsize j = 0; j < t->c * n; j++)
+        img[j] = (img[j] + 1) / 2;
+      g_free (name);
+      name = g_strdup_printf ("fill.%s.cover", t->layer);
+      testgen_uniform (name, n, cover);
+      for (gsize j = 0; j < n; j++)
+        cover[j] = (float) CLAMP (1.5 * cover[j] + 0.25, 0.0, 1.0);
+      g_free (name);
+      g_assert_true (hz_fill_holes (img, cover, t->c, t->w, t->h));
+      err = testgen_max_abs_diff (img, fx.data + t->offset, t->c * n);
+      g_test_message ("fill %s %d x %d x %d: max abs error %.3g", t->layer, t->c, t->h, t->w, err);
+      g_assert_cmpfloat (err, <=, FILL_MAX_ERR);
+      g_free (img);
+      g_free (cover);
+    }
 }
 
 static void
@@ -387,7 +443,7 @@ test_half_weights (void)
   const FixtureCase *c = find_case ("a");
   const FixtureTap *want = NULL;
   GError *error = NULL;
-  HzWeights *weights = testgen_weights_open (TRUE, &error);
+  HzWeights *weights = testgen_weights_open (HZ_ARCH_FULL_WIDTH, TRUE, &error);
   HzNet *net, *full = fx.net;
   HzNetBuffers *buffers = hz_net_buffers_new ();
   float *out;
@@ -461,9 +517,13 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
   load_fixtures ();
-  fx.weights = testgen_weights_open (FALSE, &error);
+  fx.weights = testgen_weights_open (HZ_ARCH_FULL_WIDTH, FALSE, &error);
   g_assert_no_error (error);
-  fx.net = hz_net_new (fx.weights, &error);
+  fx.net = fx.full = hz_net_new (fx.weights, &error);
+  g_assert_no_error (error);
+  fx.narrow_weights = testgen_weights_open (NARROW_WIDTH, FALSE, &error);
+  g_assert_no_error (error);
+  fx.narrow = hz_net_new (fx.narrow_weights, &error);
   g_assert_no_error (error);
 
   g_test_add_func ("/net/generator", test_generator);
@@ -475,6 +535,7 @@ main (int    argc,
       g_test_add_data_func (path, c, test_golden);
       g_free (path);
     }
+  g_test_add_func ("/fill/golden", test_fill_golden);
   g_test_add_func ("/net/threads", test_threads);
   g_test_add_func ("/net/buffer-reuse", test_buffer_reuse);
   g_test_add_func ("/net/progress-and-cancel", test_progress_and_cancel);
@@ -482,7 +543,9 @@ main (int    argc,
   g_test_add_func ("/net/half-weights", test_half_weights);
   ret = g_test_run ();
 
-  hz_net_free (fx.net);
+  hz_net_free (fx.full);
+  hz_net_free (fx.narrow);
   hz_weights_free (fx.weights);
+  hz_weights_free (fx.narrow_weights);
   return ret;
 }

@@ -50,7 +50,12 @@ def triplet():
     pool = ImagePool(splits.photos(DATA, 'train')[:2], torch.device('cpu'))
     objects = ImagePool(splits.objects(DATA)[:2], torch.device('cpu'), rgba=True)
     bank = torch.stack([luts.load_hald(p) for p in splits.luts(DATA, 'train')[:3]])
-    c_a, c_b, r_a, r_b = TripletSampler(pool, bank, gen, objects, p_object=1, p_hole=1)(4, 48, 64)
+    c_a, c_b, r_a, r_b, around = TripletSampler(pool, bank, gen, objects, p_object=1, p_hole=1)(4, 48, 64)
+    check(not around.any(), 'no composite contents unless asked for')
+    *_, around = TripletSampler(pool, bank, gen, objects, p_composite=1)(4, 48, 64)
+    check(around.shape == (4, 1, 48, 64) and 0 <= around.min() and around.max() <= 1 and
+          all(0.3 < a.mean() < 1 and a.min() < 0.5 for a in around),
+          'composite contents: the target look around a cut-out')
     check(c_a.shape == (4, 3, 48, 64) and r_b.shape == c_a.shape, f'triplet shapes {tuple(c_a.shape)}')
     check(min(t.min().item() for t in (c_a, c_b, r_a, r_b)) >= -1 and
           max(t.max().item() for t in (c_a, c_b, r_a, r_b)) <= 1, 'triplet values in [-1, 1]')
@@ -60,7 +65,7 @@ def triplet():
 
 def train(out, *extra):
     """Runs train.py's main in this process (one torch import for the whole test)."""
-    train_py.main(['--data', DATA, '--out', out, '--device', 'cpu', '--size', '32', '--batch', '2',
+    train_py.main(['--data', DATA, '--out', out, '--device', 'cpu', '--width', '8', '--size', '32', '--batch', '2',
                    '--steps', '4', '--max-photos', '2', '--max-luts', '3', '--max-objects', '3',
                    '--log-every', '1', '--val-every', '2', '--val-batch', '2', '--threads', '1', *extra])
     with open(os.path.join(out, 'losses.csv'), newline='') as f:
@@ -88,6 +93,8 @@ def training(tmp):
     state = torch.load(os.path.join(split, 'model.pt'), map_location='cpu', weights_only=True)
     tensors, meta = hzw.read(hzw_path)
     check(len(tensors) > 100 and 'SSH' in meta.get('training', ''), f'exported {len(tensors)} tensors')
+    check(meta.get('width') == '8' and meta.get('working_size') == '64' and meta.get('train_size') == '32'
+          and meta.get('training_commit'), f'width, sizes and commit recorded ({meta})')
     name = 'conv10.weight'
     check(np.allclose(tensors[name], state[name].numpy(), atol=1e-3), f'exported {name} matches model.pt')
     init = os.path.join(tmp, 'init')

@@ -706,12 +706,13 @@ test_bad_metadata (void)
 
 /* Writes the architecture's tensors (zeros, fp16) with one changed by edit. */
 static HzWeights *
-arch_weights (const char *drop,
-              const char *reshape,
-              const char *extra)
+arch_weights_at (int         width,
+                 const char *drop,
+                 const char *reshape,
+                 const char *extra)
 {
   guint               n, m = 0;
-  const HzArchTensor *arch = hz_arch_tensors (&n);
+  const HzArchTensor *arch = hz_arch_tensors (width, &n);
   HzTensor           *t = g_new0 (HzTensor, n + 1);
   float              *zeros = g_new0 (float, 1024 * 512 * 9);
   char               *path = tmp_path ("arch.hzw");
@@ -743,13 +744,21 @@ arch_weights (const char *drop,
   return w;
 }
 
+static HzWeights *
+arch_weights (const char *drop,
+              const char *reshape,
+              const char *extra)
+{
+  return arch_weights_at (HZ_ARCH_FULL_WIDTH, drop, reshape, extra);
+}
+
 static void
 expect_arch_error (HzWeights  *w,
                    const char *expected)
 {
   GError *error = NULL;
 
-  g_assert_false (hz_arch_check (w, &error));
+  g_assert_false (hz_arch_check (w, NULL, &error));
   g_assert_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS);
   if (!strstr (error->message, expected))
     g_error ("message \"%s\" lacks \"%s\"", error->message, expected);
@@ -757,16 +766,12 @@ expect_arch_error (HzWeights  *w,
   hz_weights_free (w);
 }
 
-static void
-test_arch (void)
+static gint64
+arch_params (int width)
 {
   guint               n;
-  const HzArchTensor *arch = hz_arch_tensors (&n);
-  HzWeights          *w = arch_weights (NULL, NULL, NULL);
-  GError             *error = NULL;
+  const HzArchTensor *arch = hz_arch_tensors (width, &n);
   gint64              params = 0;
-  Layout              layout;
-  GByteArray         *b;
 
   /* ssh_model.py: 176 state_dict entries less 22 num_batches_tracked */
   g_assert_cmpuint (n, ==, 154);
@@ -778,10 +783,34 @@ test_arch (void)
         count *= arch[i].shape[d];
       params += count;
     }
-  g_assert_cmpint (params, ==, 15201123);
-  g_assert_true (hz_arch_check (w, &error));
+  return params;
+}
+
+static void
+test_arch (void)
+{
+  HzWeights          *w = arch_weights (NULL, NULL, NULL);
+  GError             *error = NULL;
+  int                 width = 0;
+  Layout              layout;
+  GByteArray         *b;
+
+  /* numel of UNetTileSENorm (width).state_dict () less num_batches_tracked */
+  g_assert_cmpint (arch_params (32), ==, 15201123);
+  g_assert_cmpint (arch_params (8), ==, 955227);
+  g_assert_true (hz_arch_check (w, &width, &error));
   g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 32);
   hz_weights_free (w);
+  w = arch_weights_at (8, NULL, NULL, NULL);
+  g_assert_true (hz_arch_check (w, &width, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 8);
+  hz_weights_free (w);
+  g_assert_false (hz_arch_width_ok (12));
+  expect_arch_error (arch_weights_at (8, NULL, "conv1_1.weight", NULL),
+                     "tensor 'conv1_1.weight' has shape [8, 3, 3, 5], expected [8, 3, 3, 3] for width 8");
+  expect_arch_error (arch_weights_at (16, NULL, NULL, "bn9_2.weight"), "unexpected tensor 'bn9_2.weight'");
 
   expect_arch_error (arch_weights ("bn6_2.running_var", NULL, NULL), "tensor 'bn6_2.running_var' is missing");
   expect_arch_error (arch_weights (NULL, "conv10.weight", NULL),
@@ -797,6 +826,15 @@ test_arch (void)
   b = build ("architecture", "ssh-unet-tile-se-norm", small_specs, 1, &layout);
   expect_arch_error (hz_weights_from_data (b->data, b->len, NULL), "tensor 'conv1_1.weight' is missing");
   g_byte_array_unref (b);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *bad[] = { "12", "64", "-8", "8x" };
+
+      b = build ("width", bad[i], NULL, 0, &layout);
+      expect_arch_error (hz_weights_from_data (b->data, b->len, NULL),
+                         "is not one this engine runs (4, 8, 16, 32)");
+      g_byte_array_unref (b);
+    }
 }
 
 int
@@ -817,6 +855,7 @@ main (int    argc,
   g_test_add_func ("/weights/truncated-everywhere", test_truncated_everywhere);
   g_test_add_func ("/weights/flipped-byte-everywhere", test_flipped_byte_everywhere);
   g_test_add_func ("/weights/trailing-data", test_trailing_data);
+  g_test_add_func ("/weights/non-finite", test_non_finite);
   g_test_add_func ("/weights/bad-index", test_bad_index);
   g_test_add_func ("/weights/bad-offsets", test_bad_offsets);
   g_test_add_func ("/weights/bad-header-fields", test_bad_header_fields);
@@ -825,4 +864,3 @@ main (int    argc,
   g_test_add_func ("/weights/arch", test_arch);
   return g_test_run ();
 }
-  g_test_add_func ("/weights/non-finite", test_non_finite);

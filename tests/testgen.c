@@ -77,9 +77,10 @@ testgen_fill (const char    *name,
 }
 
 HzTensor *
-testgen_weights (guint *n)
+testgen_weights (int    width,
+                 guint *n)
 {
-  const HzArchTensor *arch = hz_arch_tensors (n);
+  const HzArchTensor *arch = hz_arch_tensors (width, n);
   HzTensor *tensors = g_new0 (HzTensor, *n);
   guint i;
 
@@ -113,12 +114,13 @@ testgen_weights_free (HzTensor *tensors,
 }
 
 HzWeights *
-testgen_weights_open (gboolean   half,
+testgen_weights_open (int        width,
+                      gboolean   half,
                       GError   **error)
 {
   HzWeights *weights = NULL;
   guint n;
-  HzTensor *tensors = testgen_weights (&n);
+  HzTensor *tensors = testgen_weights (width, &n);
   char *path = NULL;
   int fd = g_file_open_tmp ("testgen-XXXXXX.hzw", &path, error);
 

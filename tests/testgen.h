@@ -24,13 +24,15 @@ void        testgen_fill          (const char     *name,
                                    const int64_t  *shape,
                                    float          *out);
 
-/* Every tensor of the architecture (hz_arch_tensors), filled. */
-HzTensor   *testgen_weights       (guint          *n);
+/* Every tensor of the architecture at this width (hz_arch_tensors), filled. */
+HzTensor   *testgen_weights       (int             width,
+                                   guint          *n);
 void        testgen_weights_free  (HzTensor       *tensors,
                                    guint           n);
 /* The same written with hz_weights_write (as fp16 when half) to a temporary
  * file and opened again with hz_weights_open: tests go through the loader. */
-HzWeights  *testgen_weights_open  (gboolean        half,
+HzWeights  *testgen_weights_open  (int             width,
+                                   gboolean        half,
                                    GError        **error);
 
 /* sum (a - b)^2 / sum b^2 */

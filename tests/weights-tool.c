@@ -23,7 +23,7 @@ dump (const HzWeights *w,
       g_printerr ("%s: cannot write\n", raw_path);
       return 1;
     }
-  if (!hz_arch_check (w, &error))
+  if (!hz_arch_check (w, NULL, &error))
     {
       g_printerr ("%s\n", error->message);
       g_error_free (error);

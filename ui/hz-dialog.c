@@ -245,7 +245,8 @@ request_preview (Dialog *d)
     }
   /* The preview scene is small: a larger working size would only blow it
    * up, at a great cost in time. */
-  args.working_size = MIN (args.working_size, PREVIEW_MAX_SIDE);
+  if (args.working_size)   /* 0: the weights' own, resolved by the preview */
+    args.working_size = MIN (args.working_size, PREVIEW_MAX_SIDE);
   args.scene = d->scene;
   args.has_box = placed.has_box;
   args.box = placed.box;

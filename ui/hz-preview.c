@@ -295,8 +295,9 @@ run_job (HzPreview *preview,
          GError    *load_error,
          Job       *job)
 {
-  int sizes[2] = { MIN (HZ_PREVIEW_QUICK_SIZE, job->args.working_size),
-                   job->args.working_size };
+  int full = job->args.working_size ? job->args.working_size
+             : ctx ? hz_model_working_size (hz_context_model (ctx)) : HZ_WORKING_SIZE_DEFAULT;
+  int sizes[2] = { MIN (HZ_PREVIEW_QUICK_SIZE, full), full };
 
   for (int i = sizes[0] < sizes[1] ? 0 : 1; i < 2; i++)
     {

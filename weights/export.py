@@ -1,23 +1,29 @@
 #!/usr/bin/env python3
 """Exports a PyTorch checkpoint of UNetTileSENorm to a gimp-harmonize weights file (FORMAT.md).
 
-    python3 weights/export.py IN.pt OUT.hzw [--fp16] [--training TEXT]
+    python3 weights/export.py IN.pt OUT.hzw [--fp16] [--training TEXT] [--working-size N] [--train-size N]
+        [--commit REV]
 
 IN is a state_dict saved with torch.save, or a dict holding one under 'model_state_dict' (as the SSH
 release checkpoint) or 'state_dict'. A 'module.' prefix (DataParallel) is stripped and num_batches_tracked
-dropped; names and shapes must be exactly those of weights/ssh_model.py's UNetTileSENorm.
+dropped; names and shapes must be exactly those of weights/ssh_model.py's UNetTileSENorm at the width that
+the first conv's output channels give (32 for the authors' release).
 """
 import argparse
 import os
 import pickle
+import subprocess
 import sys
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import hzw  # noqa: E402
-from ssh_model import UNetTileSENorm  # noqa: E402
+from ssh_model import WIDTHS, UNetTileSENorm  # noqa: E402
+
+WORKING_SIZE_RANGE = (64, 1024)   # engine/harmonize.h: HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX
 
 
 def load_state_dict(path, unsafe):
@@ -36,8 +42,14 @@ def load_state_dict(path, unsafe):
 
 
 def checked_tensors(state, path):
-    """The model's tensors in state_dict order, as float32 arrays; exits naming the first mismatch."""
-    expected = {k: tuple(v.shape) for k, v in UNetTileSENorm().state_dict().items()
+    """The model's width and its tensors in state_dict order, as float32 arrays; exits naming the first
+    mismatch."""
+    if 'conv1_1.weight' not in state:
+        raise SystemExit(f"{path}: tensor 'conv1_1.weight' is missing")
+    width = UNetTileSENorm.width_of(state)
+    if width not in WIDTHS:
+        raise SystemExit(f'{path}: conv1_1 has {width} output channels; the engine runs widths {WIDTHS}')
+    expected = {k: tuple(v.shape) for k, v in UNetTileSENorm(width).state_dict().items()
                 if not k.endswith('num_batches_tracked')}
     state = {k: v for k, v in state.items() if not k.endswith('num_batches_tracked')}
     for name, shape in expected.items():
@@ -54,7 +66,23 @@ def checked_tensors(state, path):
         if not np.isfinite(a).all():
             raise SystemExit(f'{path}: tensor {name!r} holds NaN or infinite values')
         out[name] = a
-    return out
+    return width, out
+
+
+def git_commit():
+    """The checkout's commit (with -dirty when it has changes), or 'unknown' outside git."""
+    try:
+        return subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=12'], cwd=HERE,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def size_arg(text):
+    n = int(text)
+    if not WORKING_SIZE_RANGE[0] <= n <= WORKING_SIZE_RANGE[1]:
+        raise argparse.ArgumentTypeError(f'{n} is not within {WORKING_SIZE_RANGE[0]}..{WORKING_SIZE_RANGE[1]}')
+    return n
 
 
 def main():
@@ -63,20 +91,29 @@ def main():
     p.add_argument('output', help='weights file to write')
     p.add_argument('--fp16', action='store_true', help='store tensors as fp16 (half the size)')
     p.add_argument('--training', default=None, help="text for the 'training' metadata")
+    p.add_argument('--working-size', type=size_arg, default=256,
+                   help='the working size the engine runs this network at by default (256)')
+    p.add_argument('--train-size', type=int, help='the crop size it was trained at, recorded')
+    p.add_argument('--commit', help='the commit of the training recipe, recorded (default: this checkout)')
     p.add_argument('--unsafe-load', action='store_true',
                    help='allow a checkpoint that pickles more than tensors (runs its code: trusted files only)')
     args = p.parse_args()
 
-    tensors = checked_tensors(load_state_dict(args.input, args.unsafe_load), args.input)
+    width, tensors = checked_tensors(load_state_dict(args.input, args.unsafe_load), args.input)
     if args.fp16:
         big = max(float(np.abs(a).max()) for a in tensors.values())
         if big >= 65520:
             raise SystemExit(f'{args.input}: a value of {big:g} does not fit in fp16; export without --fp16')
     meta = {'architecture': hzw.ARCHITECTURE,
             'source': os.path.basename(args.input),
-            'training': args.training or f'exported from {os.path.basename(args.input)}'}
+            'training': args.training or f'exported from {os.path.basename(args.input)}',
+            'width': str(width),
+            'working_size': str(args.working_size),
+            'training_commit': args.commit or git_commit()}
+    if args.train_size:
+        meta['train_size'] = str(args.train_size)
     hzw.write(args.output, tensors, meta, half=args.fp16)
-    print(f'{args.output}: {len(tensors)} tensors, {sum(a.size for a in tensors.values())} parameters, '
+    print(f'{args.output}: width {width}, {len(tensors)} tensors, {sum(a.size for a in tensors.values())} parameters, '
           f'{"fp16" if args.fp16 else "fp32"}, {os.path.getsize(args.output)} bytes')
 
 

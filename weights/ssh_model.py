@@ -3,12 +3,18 @@
 Follows VITA-Group/SSHarmonization `unet_tile_se_norm.py` (BSD licence): the same modules under the same
 names, so its state_dict keys are the reference's and the engine's weights files, the exporter and the
 training recipe all share one architecture. Only what inference and training use is kept.
+
+The one addition is the width: every channel count is the authors' divided by a power of two, given as the
+base width (the first block's channels; FULL_WIDTH = 32 is the authors' network). Every shape follows from it
+here; the engine's table (engine/hz-arch.c) is held to these shapes by the golden tests at two widths.
 """
 import torch
 from torch import nn
 import torch.nn.functional as F
 
 DIVIDE = 16
+FULL_WIDTH = 32
+WIDTHS = (4, 8, 16, 32)   # the base widths the engine runs (k = 8, 4, 2, 1)
 
 
 def pad_to_multiple(x):
@@ -72,7 +78,7 @@ class StyleEncoder(nn.Module):
             layers.append(Conv2dBlock(dim, 2 * dim, 3, 2, 1))
             dim *= 2
         self.model = nn.Sequential(*layers)
-        self.se = SELayer(512)
+        self.se = SELayer(dim)
         self.output_dim = dim
 
     def forward(self, x):
@@ -83,20 +89,23 @@ class UNetTileSENorm(nn.Module):
     """Content UNet encoder + style encoder + fusion decoder. forward(input, ref) returns
     (output, content feature, [ref style, content style, output style]) like the reference."""
 
-    ENC = [('1', 3, 32), ('2', 32, 64), ('3', 64, 128), ('4', 128, 256), ('5', 256, 512)]
-    DEC = [('5', '6', 512, 256), ('6', '7', 256, 128), ('7', '8', 128, 64), ('8', '9', 64, 32)]
-
-    def __init__(self):
+    def __init__(self, width=FULL_WIDTH):
         super().__init__()
+        if width not in WIDTHS:
+            raise ValueError(f'width {width}: one of {WIDTHS}')
+        w = self.width = width
+        self.ENC = [('1', 3, w), ('2', w, 2 * w), ('3', 2 * w, 4 * w), ('4', 4 * w, 8 * w), ('5', 8 * w, 16 * w)]
+        self.DEC = [('5', '6', 16 * w, 8 * w), ('6', '7', 8 * w, 4 * w), ('7', '8', 4 * w, 2 * w),
+                    ('8', '9', 2 * w, w)]
         for i, cin, cout in self.ENC:
             self.add_module(f'conv{i}_1', nn.Conv2d(cin, cout, 3, padding=1))
             self.add_module(f'bn{i}_1', nn.BatchNorm2d(cout))
             self.add_module(f'conv{i}_2', nn.Conv2d(cout, cout, 3, padding=1))
             self.add_module(f'bn{i}_2', nn.BatchNorm2d(cout))
-        self.se_1 = SELayer(512)
+        self.se_1 = SELayer(16 * w)
         self.avg_pool = nn.AdaptiveAvgPool2d((1, 1))
-        self.style_encoder = StyleEncoder(4, 3, 32)
-        self.content_style_conv = nn.Conv2d(1024, 512, 3, padding=1)
+        self.style_encoder = StyleEncoder(4, 3, w)
+        self.content_style_conv = nn.Conv2d(32 * w, 16 * w, 3, padding=1)
         for d, i, cin, cout in self.DEC:
             self.add_module(f'deconv{d}', nn.Conv2d(cin, cout, 3, padding=1))
             self.add_module(f'conv{i}_1', nn.Conv2d(cin, cout, 3, padding=1))
@@ -104,15 +113,20 @@ class UNetTileSENorm(nn.Module):
             self.add_module(f'conv{i}_2', nn.Conv2d(cout, cout, 3, padding=1))
             if i != '9':
                 self.add_module(f'bn{i}_2', nn.BatchNorm2d(cout))
-        self.conv10 = nn.Conv2d(32, 3, 1)
+        self.conv10 = nn.Conv2d(w, 3, 1)
 
     def _block(self, i, x, last_bn=True):
         x = getattr(self, f'bn{i}_1')(F.leaky_relu(getattr(self, f'conv{i}_1')(x), 0.2))
         x = F.leaky_relu(getattr(self, f'conv{i}_2')(x), 0.2)
         return getattr(self, f'bn{i}_2')(x) if last_bn else x
 
+    @staticmethod
+    def width_of(state):
+        """The base width of a state_dict (the first conv's output channels)."""
+        return int(state['conv1_1.weight'].shape[0])
+
     def style(self, x):
-        """The 512-vector of global style (style encoder, SE, global average pool)."""
+        """The (16 x width)-vector of global style (style encoder, SE, global average pool)."""
         return self.avg_pool(self.style_encoder(x))
 
     def forward(self, input, ref=None, styles=True):

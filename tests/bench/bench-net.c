@@ -48,7 +48,7 @@ static double
 forward_flops (int h, int w, int hr, int wr)
 {
   guint n;
-  const HzArchTensor *arch = hz_arch_tensors (&n);
+  const HzArchTensor *arch = hz_arch_tensors (HZ_ARCH_FULL_WIDTH, &n);
   double total = 0;
 
   for (guint t = 0; t < n; t++)
@@ -105,7 +105,7 @@ static char *
 write_test_weights (const char *dir)
 {
   guint n;
-  HzTensor *tensors = testgen_weights (&n);
+  HzTensor *tensors = testgen_weights (HZ_ARCH_FULL_WIDTH, &n);
   char *path = g_build_filename (dir, "weights.hzw", NULL);
   GError *error = NULL;
 
@@ -199,7 +199,7 @@ static const HzArchTensor *
 layer_weight (const char *layer)
 {
   guint n;
-  const HzArchTensor *arch = hz_arch_tensors (&n);
+  const HzArchTensor *arch = hz_arch_tensors (HZ_ARCH_FULL_WIDTH, &n);
   int i, j;
   char *name;
   const HzArchTensor *found = NULL;

@@ -1,4 +1,5 @@
-"""Golden fixtures for tests/test-net-golden.c: per-layer outputs of the PyTorch model.
+"""Golden fixtures for tests/test-net-golden.c: per-layer outputs of the PyTorch model at two widths, and
+the training recipe's hole filling (weights/train/augment.py fill_holes) that must equal the engine's.
 
 Regenerate (from the repository root; needs python3-torch and numpy, as in the Debian 13 root):
 
@@ -17,18 +18,24 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'weights'))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'weights', 'train'))
 import ssh_model  # noqa: E402
+from augment import fill_holes  # noqa: E402
 
 MASK = (1 << 64) - 1
 
-# name, content h x w, reference h x w, which taps to keep (None: all).
+# name, width, content h x w, reference h x w, which taps to keep (None: all).
 # a: padding on every side (14 x 27 -> 16 x 32), odd reference sizes through the stride-2 convs;
-# b: no padding at all; c: the smallest reference PyTorch's reflection padding accepts (9 x 9).
+# b: no padding at all; c: the smallest reference PyTorch's reflection padding accepts (9 x 9);
+# n: the network at width 8 (every channel count / 4), every layer.
 CASES = [
-    ('a', 14, 27, 27, 35, None),
-    ('b', 32, 48, 16, 21, ['style', 'se_1', 'conv10', 'output']),
-    ('c', 40, 56, 9, 11, ['style', 'output']),
+    ('a', 32, 14, 27, 27, 35, None),
+    ('b', 32, 32, 48, 16, 21, ['style', 'se_1', 'conv10', 'output']),
+    ('c', 32, 40, 56, 9, 11, ['style', 'output']),
+    ('n', 8, 14, 27, 23, 40, None),
 ]
+# Pull-push fills: name, channels, h x w (odd sides, a single row, one side a power of two).
+FILLS = [('f1', 3, 13, 10), ('f2', 2, 33, 17), ('f3', 1, 1, 7), ('f4', 3, 32, 9)]
 # First values of a few tensors, compared exactly by the C test: the generators must agree bit for bit.
 GEN_SAMPLES = ['conv1_1.weight', 'bn3_2.running_var', 'bn3_2.weight', 'se_1.fc.0.bias',
                'style_encoder.model.2.norm.running_mean', 'input.a.content']
@@ -70,8 +77,8 @@ def generate(name, shape):
     return (add + uniform(name, n) * mul).astype(np.float32).reshape(shape)
 
 
-def build_model():
-    model = ssh_model.UNetTileSENorm()
+def build_model(width):
+    model = ssh_model.UNetTileSENorm(width)
     state = model.state_dict()
     for name, t in state.items():
         if not name.endswith('num_batches_tracked'):
@@ -109,11 +116,21 @@ def run_case(model, h, w, hr, wr, case):
     return taps
 
 
+def fill_inputs(name, c, h, w):
+    """As tests/test-net-golden.c makes them: colours (u + 1) / 2; coverage clamp(1.5 u + 0.25, 0, 1), so
+    about a third holes, a quarter full and the rest partial."""
+    img = (uniform(f'fill.{name}.image', c * h * w).reshape(1, c, h, w) + 1) / 2
+    cover = np.clip(1.5 * uniform(f'fill.{name}.cover', h * w).reshape(1, 1, h, w) + 0.25, 0, 1)
+    return torch.from_numpy(img.astype(np.float32)), torch.from_numpy(cover.astype(np.float32))
+
+
 def main():
     torch.manual_seed(0)
-    model = build_model()
+    models = {w: build_model(w) for w in sorted({case[1] for case in CASES})}
+    model = models[ssh_model.FULL_WIDTH]
     index = ['# Golden fixtures for tests/test-net-golden.c, made by make_fixtures.py (see it to regenerate).',
-             '# gen NAME COUNT OFFSET | case NAME H W HR WR | tap CASE LAYER C H W OFFSET; offsets in floats',
+             '# gen NAME COUNT OFFSET | case NAME WIDTH H W HR WR | tap CASE LAYER C H W OFFSET | '
+             'fill NAME C H W OFFSET; offsets in floats',
              f'# torch {torch.__version__}, numpy {np.__version__}']
     chunks, offset = [], 0
 
@@ -127,12 +144,14 @@ def main():
     for name in GEN_SAMPLES:
         shape = (1, 3, 14, 27) if name.startswith('input.') else tuple(model.state_dict()[name].shape)
         index.append(f'gen {name} {GEN_COUNT} {add(generate(name, shape).ravel()[:GEN_COUNT])}')
-    for case, h, w, hr, wr, keep in CASES:
-        index.append(f'case {case} {h} {w} {hr} {wr}')
-        for layer, t in run_case(model, h, w, hr, wr, case).items():
+    for case, width, h, w, hr, wr, keep in CASES:
+        index.append(f'case {case} {width} {h} {w} {hr} {wr}')
+        for layer, t in run_case(models[width], h, w, hr, wr, case).items():
             if keep is None or layer in keep:
                 c, th, tw = t.shape
                 index.append(f'tap {case} {layer} {c} {th} {tw} {add(t)}')
+    for name, c, h, w in FILLS:
+        index.append(f'fill {name} {c} {h} {w} {add(fill_holes(*fill_inputs(name, c, h, w))[0].numpy())}')
     np.concatenate(chunks).tofile(os.path.join(HERE, 'ssh-golden.bin'))
     with open(os.path.join(HERE, 'ssh-golden.txt'), 'w') as f:
         f.write('\n'.join(index) + '\n')

@@ -11,7 +11,8 @@ Methods:
   model     the network through the C engine's command-line tool, the path users run:
             `harmonize --composite C --mask M -o OUT --weights FILE [--size N]`; the tool is --cli, else
             $HARMONIZE_CLI, else build/engine/harmonize in the source tree
-Metrics (metrics.py): MSE, PSNR, fMSE, SSIM per case, averaged per family and over all cases.
+Metrics (metrics.py): MSE, PSNR, fMSE, SSIM per case, averaged per family and over all cases; with dc
+among the methods also "improved": the share of cases whose fMSE is below the composite's own.
 """
 import argparse
 import csv
@@ -98,23 +99,27 @@ def evaluate(bench, methods, engine=None, outputs=None):
 
 
 def summarize(results):
-    """{(family or 'overall', method): {metric: mean}} in table order."""
+    """{(family or 'overall', method): {metric: mean, 'improved': share or None, 'n': cases}} in table order."""
     families = list(dict.fromkeys(r['family'] for r in results)) + ['overall']
     methods = list(dict.fromkeys(r['method'] for r in results))
+    dc = {r['case']: r['fmse'] for r in results if r['method'] == 'dc'}
     table = {}
     for fam in families:
         for m in methods:
             rows = [r for r in results if r['method'] == m and fam in ('overall', r['family'])]
             table[(fam, m)] = {k: float(np.mean([r[k] for r in rows])) for k, _, _ in METRICS}
+            table[(fam, m)]['improved'] = (float(np.mean([r['fmse'] < dc[r['case']] for r in rows]))
+                                           if dc and m != 'dc' else None)
             table[(fam, m)]['n'] = len(rows)
     return table
 
 
 def markdown(table):
-    lines = ['| family | cases | method | ' + ' | '.join(h for _, h, _ in METRICS) + ' |',
-             '|---|---:|---|' + '---:|' * len(METRICS)]
+    lines = ['| family | cases | method | ' + ' | '.join(h for _, h, _ in METRICS) + ' | improved ↑ |',
+             '|---|---:|---|' + '---:|' * (len(METRICS) + 1)]
     for (fam, m), v in table.items():
         cells = [fmt.format(v[k]) if math.isfinite(v[k]) else 'inf' for k, _, fmt in METRICS]
+        cells.append('' if v['improved'] is None else f'{100 * v["improved"]:.0f}%')
         name = f'**{fam}**' if fam == 'overall' else fam
         lines.append(f'| {name} | {v["n"]} | {m} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)

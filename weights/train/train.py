@@ -2,7 +2,7 @@
 """Self-supervised SSH training of UNetTileSENorm (Jiang et al., ICCV 2021, section 3) on shared/data.
 
     python3 weights/train/train.py --data DATA --out weights/train/runs/NAME [--device cuda|cpu]
-        [--size 256] [--batch 32] [--steps N | --max-minutes M] [--session-minutes S] [--resume]
+        [--width 32] [--size 256] [--batch 32] [--steps N | --max-minutes M] [--session-minutes S] [--resume]
         [--export weights/ssh-harmonize.hzw]
 
 Each step draws `batch` triplets (augment.py): C_alpha, C_beta (one content crop in looks alpha and beta) and
@@ -15,8 +15,8 @@ R_alpha, R_beta (a reference crop of the same photo in both looks), and runs the
 Loss: L = L_harm + 0.4 L_recon + 0.05 L_dis, with L_harm the mean of the two harmonization terms, pixel
 losses L1 (--pixel-loss l2 for squared error), and
     L_dis = mean((Gc(C_alpha) - Gc(C_beta))^2) + mean((Gs(C_alpha) - Gs(R_alpha))^2)
-where Gc is the content feature the model returns (se_1 of the deepest encoder block, [B, 512, h/16, w/16])
-and Gs the 512-vector style (style encoder, SE, global average pool): Gs(C_alpha) is the 'content style' and
+where Gc is the content feature the model returns (se_1 of the deepest encoder block, [B, 16 x width, h/16,
+w/16]) and Gs the (16 x width)-vector style (style encoder, SE, global average pool): Gs(C_alpha) is the 'content style' and
 Gs(R_alpha) the 'reference style' that forward returns for the pair (C_alpha, R_alpha).
 
 Time budget: --steps and/or --max-minutes (training time summed over resumed runs) set the run's length and
@@ -43,12 +43,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WEIGHTS = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, WEIGHTS)
+import export  # noqa: E402
 import hzw  # noqa: E402
 import splits  # noqa: E402
 from augment import TripletSampler  # noqa: E402
 from luts import load_hald  # noqa: E402
 from pool import ImagePool  # noqa: E402
-from ssh_model import UNetTileSENorm  # noqa: E402
+from ssh_model import FULL_WIDTH, WIDTHS, UNetTileSENorm  # noqa: E402
 
 CSV_FIELDS = ['step', 'samples', 'train_seconds', 'lr', 'loss', 'harm', 'recon', 'dis', 'samples_per_s',
               'val_harm', 'val_dc']
@@ -60,6 +61,8 @@ def parse_args(argv=None):
     p.add_argument('--data', required=True, help='the shared/data folder (photos/, luts/, objects/)')
     p.add_argument('--out', required=True, help='run folder (keep it out of git: weights/train/runs/NAME)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--width', type=int, default=FULL_WIDTH, choices=WIDTHS,
+                   help=f"the network's base width (every channel count x width/{FULL_WIDTH}; {FULL_WIDTH}: the authors')")
     p.add_argument('--size', type=int, default=256, help='crop size (long side) in pixels')
     p.add_argument('--batch', type=int, default=32, help='triplets per step (the network sees 3x as many)')
     p.add_argument('--steps', type=int, default=0, help='length of the run in steps')
@@ -78,6 +81,10 @@ def parse_args(argv=None):
     p.add_argument('--p-bank', type=float, default=0.5, help='share of looks from the LUT bank')
     p.add_argument('--p-object', type=float, default=0.3, help='share of contents with a pasted cut-out')
     p.add_argument('--p-hole', type=float, default=0.5, help='share of references with a filled hole')
+    p.add_argument('--p-natural', type=float, default=0.05,
+                   help='share of triplets whose look beta is the identity (a natural reference)')
+    p.add_argument('--p-composite', type=float, default=0.0,
+                   help='share of contents that are composites: the input look only inside a cut-out shape')
     p.add_argument('--aspects', default='1,0.75,1.333', help='crop aspects (width/height), one per step')
     p.add_argument('--amp', choices=['auto', 'on', 'off'], default='auto', help='bf16 autocast (auto: on CUDA)')
     p.add_argument('--compile', action='store_true', help='torch.compile the model')
@@ -120,9 +127,10 @@ def pixel_loss(kind, a, b):
 
 
 def losses(model, triplet, args, autocast):
-    c_a, c_b, r_a, r_b = triplet
+    c_a, c_b, r_a, r_b, around = triplet
     n = len(c_a)
-    inp = torch.cat([c_a, c_a, c_b])
+    # A composite content has the target's look around its cut-out shape, as the engine's content has.
+    inp = torch.cat([c_a + around * (c_b - c_a), c_a, c_b + around * (c_a - c_b)])
     ref = torch.cat([r_b, r_a, r_a])
     if inp.is_cuda:
         inp = inp.contiguous(memory_format=torch.channels_last)
@@ -142,7 +150,7 @@ def losses(model, triplet, args, autocast):
 def validate(model, val, autocast):
     """Harmonization L1 on the fixed held-out triplets (BN in inference form, as the engine runs it), and
     the L1 of doing nothing (the input itself) for scale."""
-    c_a, c_b, r_a, r_b = val
+    c_a, c_b, r_a, r_b, _ = val
     model.eval()
     with autocast():
         out = model(torch.cat([c_a, c_b]), torch.cat([r_b, r_a]), styles=False).float()
@@ -236,14 +244,15 @@ def main(argv=None):
     train, dev, bank, dev_bank, objects = load_material(args, device)
     gen = torch.Generator(device=device)
     gen.manual_seed(args.seed)
-    sampler = TripletSampler(train, bank, gen, objects, args.min_scale, args.p_object, args.p_hole, args.p_bank)
+    sampler = TripletSampler(train, bank, gen, objects, args.min_scale, args.p_object, args.p_hole, args.p_bank,
+                             args.p_natural, args.p_composite)
     val_gen = torch.Generator(device=device)
     val_gen.manual_seed(VAL_SEED)
     val = TripletSampler(dev, dev_bank, val_gen, objects, p_object=0, p_hole=args.p_hole)(
         args.val_batch, args.size, args.size)
     aspects = [float(a) for a in args.aspects.split(',')]
 
-    model = UNetTileSENorm().to(device)
+    model = UNetTileSENorm(args.width).to(device)
     if args.init and not args.resume:
         load_init(model, args.init, device)
     if device.type == 'cuda':
@@ -265,8 +274,8 @@ def main(argv=None):
     rows = read_log(log_path, step)
     net = torch.compile(model) if args.compile else model
     n_params = sum(p.numel() for p in model.parameters())
-    print(f'model: {n_params} parameters; device {device}, bf16 autocast {"on" if use_amp else "off"}, '
-          f'batch {args.batch} triplets at {args.size} px', flush=True)
+    print(f'model: width {args.width}, {n_params} parameters; device {device}, bf16 autocast '
+          f'{"on" if use_amp else "off"}, batch {args.batch} triplets at {args.size} px', flush=True)
 
     def checkpoint():
         save_atomic({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'step': step,
@@ -354,8 +363,12 @@ def save_model(args, model, step, samples, train_seconds, over):
         note = (f'SSH self-supervised recipe (weights/train/train.py), {step} steps, {samples} triplets, '
                 f'{train_seconds / 60:.1f} training minutes, batch {args.batch}, {args.size} px'
                 + ('' if over else ', run not finished'))
+        # Run at the size it was trained at (a network trained at 64 px is far worse at 256), within
+        # what the engine runs.
+        lo, hi = export.WORKING_SIZE_RANGE
+        size = str(min(hi, max(lo, args.size)))
         subprocess.run([sys.executable, os.path.join(WEIGHTS, 'export.py'), model_path, args.export, '--fp16',
-                        '--training', note], check=True)
+                        '--training', note, '--train-size', str(args.size), '--working-size', size], check=True)
 
 
 def load_init(model, path, device):

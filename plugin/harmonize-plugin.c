@@ -72,6 +72,7 @@ progress_cb (double   fraction,
 static GimpLayer *
 harmonize_image (GimpImage            *image,
                  GimpProcedureConfig  *config,
+                 HzGimpBackground     *background,
                  GError              **error)
 {
   HzGimpScene *scene;
@@ -82,8 +83,6 @@ harmonize_image (GimpImage            *image,
   GimpLayer   *layer = NULL;
   GError      *local = NULL;
 
-  gimp_progress_init (_("Harmonizing"));
-
   model = hz_model_load (hz_default_weights_path (), &local);
   if (! model)
     {
@@ -93,7 +92,9 @@ harmonize_image (GimpImage            *image,
       return NULL;
     }
 
-  scene = hz_gimp_scene_new (image, config, 0, error);
+  /* Before the progress: compositing a background shows its own. */
+  scene = hz_gimp_scene_new (image, config, background, 0, error);
+  gimp_progress_init (_("Harmonizing"));
   if (scene)
     {
       hz_options_init (&options);
@@ -167,9 +168,10 @@ harmonize_run (GimpProcedure        *procedure,
                GimpProcedureConfig  *config,
                gpointer              run_data G_GNUC_UNUSED)
 {
-  GimpValueArray *values;
-  GimpLayer      *layer;
-  GError         *error = NULL;
+  GimpValueArray   *values;
+  GimpLayer        *layer;
+  HzGimpBackground *background;
+  GError           *error = NULL;
 
   /* Before the dialog or GEGL start threads: it sets the environment. */
   hz_init ();
@@ -188,11 +190,17 @@ harmonize_run (GimpProcedure        *procedure,
 
   fit_config_to_image (config, image, drawables[0], run_mode != GIMP_RUN_NONINTERACTIVE);
 
+  /* The dialog's previews and the run share the background. */
+  background = hz_gimp_background_new (image);
   if (run_mode == GIMP_RUN_INTERACTIVE &&
-      ! hz_dialog_run (procedure, config, image, drawables[0]))
-    return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+      ! hz_dialog_run (procedure, config, image, background))
+    {
+      hz_gimp_background_free (background);
+      return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+    }
 
-  layer = harmonize_image (image, config, &error);
+  layer = harmonize_image (image, config, background, &error);
+  hz_gimp_background_free (background);
   if (! layer)
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
 

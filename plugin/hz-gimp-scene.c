@@ -32,10 +32,6 @@ struct _HzGimpScene
    * make no libgimp calls and may run in the preview's worker thread. */
   HzPixels      fg_pixels;
   HzPixels      bg_pixels;
-
-  /* The duplicate image holding the composite of the layers below the
-   * foreground ("below" background); deleted with the scene. */
-  GimpImage    *below_image;
 };
 
 /* What the procedure's arguments resolve to in the image. */
@@ -173,145 +169,11 @@ resolve_mask (GimpImage            *image,
     }
 }
 
-/* The layer (in the list of @parent's children, or the image's top level)
- * at @position. */
-static GimpLayer *
-layer_at (GimpImage *image,
-          GimpItem  *parent,
-          int        position)
-{
-  GimpItem **items;
-  GimpItem  *found = NULL;
-  int        n;
-
-  items = parent ? gimp_item_get_children (parent)
-                 : (GimpItem **) gimp_image_get_layers (image);
-  for (n = 0; items && items[n]; n++)
-    if (n == position)
-      found = items[n];
-  g_free (items);
-  return GIMP_LAYER (found);
-}
-
-/* The layer that alone makes the visible result below @fg, if there is one:
- * the only visible layer below a top-level foreground, covering the canvas,
- * plain, in Normal mode at full opacity. Spares compositing a copy. */
-static GimpLayer *
-sole_layer_below (GimpImage *image,
-                  GimpLayer *fg)
-{
-  GimpLayer **layers;
-  GimpLayer  *found = NULL;
-  int         i, x, y, n_visible = 0;
-
-  if (gimp_item_get_parent (GIMP_ITEM (fg)))
-    return NULL;
-
-  layers = gimp_image_get_layers (image);
-  for (i = gimp_image_get_item_position (image, GIMP_ITEM (fg)) + 1; layers[i]; i++)
-    if (gimp_item_get_visible (GIMP_ITEM (layers[i])))
-      {
-        found = layers[i];
-        n_visible++;
-      }
-  g_free (layers);
-
-  if (n_visible != 1 ||
-      gimp_item_is_group (GIMP_ITEM (found)) ||
-      gimp_layer_get_mode (found) != GIMP_LAYER_MODE_NORMAL ||
-      gimp_layer_get_opacity (found) < 100.0 ||
-      (gimp_layer_get_mask (found) && gimp_layer_get_apply_mask (found)))
-    return NULL;
-
-  gimp_drawable_get_offsets (GIMP_DRAWABLE (found), &x, &y);
-  if (x != 0 || y != 0 ||
-      gimp_drawable_get_width (GIMP_DRAWABLE (found)) != gimp_image_get_width (image) ||
-      gimp_drawable_get_height (GIMP_DRAWABLE (found)) != gimp_image_get_height (image))
-    return NULL;
-
-  return found;
-}
-
-/* Makes a duplicate of @image with @fg and everything above it removed and
- * returns a layer holding its projection: the visible result of the layers
- * below the foreground. The user's image is not touched. */
-static GimpLayer *
-composite_below (GimpImage  *image,
-                 GimpLayer  *fg,
-                 GimpImage **dup_out,
-                 GError    **error)
-{
-  GArray       *path   = g_array_new (FALSE, FALSE, sizeof (int));
-  GimpItem     *item;
-  GimpImage    *dup;
-  GimpLayer    *dup_fg = NULL;
-  GimpLayer    *below;
-  GimpLayer   **top;
-  GimpChannel **channels;
-  int           i;
-
-  /* The foreground's position at each level, from the top level down. */
-  for (item = GIMP_ITEM (fg); item; item = gimp_item_get_parent (item))
-    {
-      int position = gimp_image_get_item_position (image, item);
-
-      g_array_prepend_val (path, position);
-    }
-
-  dup = gimp_image_duplicate (image);
-  gimp_image_undo_disable (dup);
-
-  item = NULL;
-  for (i = 0; i < (int) path->len; i++)
-    {
-      dup_fg = layer_at (dup, item, g_array_index (path, int, i));
-      item = GIMP_ITEM (dup_fg);
-    }
-  g_array_free (path, TRUE);
-
-  /* Remove the foreground, then at each level every layer above it. */
-  item = GIMP_ITEM (dup_fg);
-  while (item)
-    {
-      GimpItem *parent   = gimp_item_get_parent (item);
-      int       position = gimp_image_get_item_position (dup, item);
-
-      for (i = 0; i < position; i++)
-        gimp_image_remove_layer (dup, layer_at (dup, parent, 0));
-      if (item == GIMP_ITEM (dup_fg))
-        gimp_image_remove_layer (dup, dup_fg);
-      item = parent;
-    }
-
-  /* Visible channels are drawn over the layers in the projection. */
-  channels = gimp_image_get_channels (dup);
-  for (i = 0; channels && channels[i]; i++)
-    gimp_image_remove_channel (dup, channels[i]);
-  g_free (channels);
-
-  top = gimp_image_get_layers (dup);
-  if (! top || ! top[0])
-    {
-      g_free (top);
-      gimp_image_delete (dup);
-      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
-                           _("There are no layers below the foreground; "
-                             "choose a background layer."));
-      return NULL;
-    }
-  g_free (top);
-
-  below = gimp_layer_new_from_visible (dup, dup, "below");
-  gimp_image_insert_layer (dup, below, NULL, 0);
-  *dup_out = dup;
-  return below;
-}
-
 static gboolean
 resolve (GimpImage            *image,
          GimpProcedureConfig  *config,
+         HzGimpBackground     *background,
          Resolved             *r,
-         GimpImage           **below_image,
          GError              **error)
 {
   GimpLayer     *bg_layer = NULL;
@@ -386,16 +248,10 @@ resolve (GimpImage            *image,
                                  "the foreground layer."));
           return FALSE;
         }
-      r->bg = bg_layer;
     }
-  else
-    {
-      r->bg = sole_layer_below (image, r->fg);
-      if (! r->bg)
-        r->bg = composite_below (image, r->fg, below_image, error);
-      if (! r->bg)
-        return FALSE;
-    }
+  r->bg = hz_gimp_background_get (background, r->fg, bg_layer, error);
+  if (! r->bg)
+    return FALSE;
 
   gimp_drawable_get_offsets (GIMP_DRAWABLE (r->bg), &r->bg_x, &r->bg_y);
   r->bg_w = gimp_drawable_get_width (GIMP_DRAWABLE (r->bg));
@@ -647,6 +503,7 @@ setup_small (HzGimpScene    *s,
 HzGimpScene *
 hz_gimp_scene_new (GimpImage            *image,
                    GimpProcedureConfig  *config,
+                   HzGimpBackground     *background,
                    int                   max_side,
                    GError              **error)
 {
@@ -659,7 +516,7 @@ hz_gimp_scene_new (GimpImage            *image,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   s = g_new0 (HzGimpScene, 1);
-  if (! resolve (image, config, &r, &s->below_image, error))
+  if (! resolve (image, config, background, &r, error))
     {
       hz_gimp_scene_free (s);
       return NULL;
@@ -760,7 +617,5 @@ hz_gimp_scene_free (HzGimpScene *scene)
   g_free (scene->bytes);
   g_free ((float *) scene->fg_pixels.rgba);
   g_free ((float *) scene->bg_pixels.rgba);
-  if (scene->below_image)
-    gimp_image_delete (scene->below_image);
   g_free (scene);
 }

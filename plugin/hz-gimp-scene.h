@@ -16,6 +16,7 @@
 #include <libgimp/gimp.h>
 
 #include "harmonize.h"
+#include "hz-gimp-background.h"
 
 G_BEGIN_DECLS
 
@@ -44,9 +45,11 @@ typedef enum
  * arguments do not make a valid scene: not an RGB image, foreground not a
  * layer of the image, empty mask, box outside the image…
  * Call it from the main thread (it makes libgimp calls). A foreground of
- * NULL in @config means the image's first selected layer. */
+ * NULL in @config means the image's first selected layer. The background
+ * comes from @background (of @image), which must outlive the scene. */
 HzGimpScene   *hz_gimp_scene_new        (GimpImage           *image,
                                          GimpProcedureConfig *config,
+                                         HzGimpBackground    *background,
                                          int                  max_side,
                                          GError             **error);
 void           hz_gimp_scene_free       (HzGimpScene         *scene);

@@ -30,9 +30,9 @@ EDGES = np.array([1 + 2**-11, 1 + 3 * 2**-11, 65504, 65519, 2**-24, 2**-25, 3 * 
                   -2**-14, -0.0, 0.1, -1e-4], dtype=np.float32)
 
 
-def random_state_dict():
+def random_state_dict(width=32):
     torch.manual_seed(7)
-    state = UNetTileSENorm().state_dict()
+    state = UNetTileSENorm(width).state_dict()
     for name, t in state.items():
         if name.endswith('num_batches_tracked'):
             t.fill_(1234)
@@ -40,7 +40,8 @@ def random_state_dict():
             t.copy_(torch.rand_like(t) * 3 + 0.01)
         else:
             t.copy_(torch.randn_like(t) * 0.5)
-    state['bn1_1.running_mean'][:len(EDGES)] = torch.from_numpy(EDGES)
+    if width == 32:
+        state['bn1_1.running_mean'][:len(EDGES)] = torch.from_numpy(EDGES)
     return state
 
 
@@ -142,6 +143,21 @@ def main():
                 "tensor 'conv10.weight' has shape [3, 32, 3, 3], expected [3, 32, 1, 1]")
         refused(lambda: export.checked_tensors({**state, 'bn9_2.weight': torch.zeros(32)}, 'x'),
                 "unexpected tensor 'bn9_2.weight'")
+        refused(lambda: export.checked_tensors({**state, 'conv1_1.weight': torch.zeros(12, 3, 3, 3)}, 'x'),
+                'x: conv1_1 has 12 output channels; the engine runs widths (4, 8, 16, 32)')
+
+        # A narrower network: its width and working size are recorded, and the C loader takes it.
+        narrow = random_state_dict(8)
+        small = {k: v.numpy() for k, v in narrow.items() if not k.endswith('num_batches_tracked')}
+        n8, h8 = os.path.join(tmp, 'n8.pt'), os.path.join(tmp, 'n8.hzw')
+        torch.save(narrow, n8)
+        run(sys.executable, EXPORT, n8, h8, '--working-size', '96', '--train-size', '96', '--commit', 'abc')
+        meta = hzw.read(h8)[1]
+        assert (meta['width'], meta['working_size'], meta['train_size'], meta['training_commit']) == \
+            ('8', '96', '96', 'abc'), meta
+        check_c(tool, h8, small, np.float32, tmp)
+        assert 'is not within 64..1024' in run(sys.executable, EXPORT, n8, h8, '--working-size', '32', ok=False)
+
         not_weights = os.path.join(tmp, 'list.pt')
         torch.save([1, 2], not_weights)
         refused(lambda: export.load_state_dict(not_weights, False), 'not a state_dict')

@@ -25,6 +25,7 @@ typedef struct
 {
   GimpProcedureConfig *config;
   GimpImage           *image;
+  HzGimpBackground    *background;
 
   GtkWidget           *box_editor;
   GtkWidget           *split_view;
@@ -163,7 +164,8 @@ rebuild_scene (Dialog *d)
 
   clear_scene (d);
 
-  d->gimp_scene = hz_gimp_scene_new (d->image, d->config, PREVIEW_MAX_SIDE, &error);
+  d->gimp_scene = hz_gimp_scene_new (d->image, d->config, d->background, PREVIEW_MAX_SIDE,
+                                     &error);
   if (d->gimp_scene)
     d->scene = hz_preview_scene_new (hz_gimp_scene_get (d->gimp_scene), &error);
   if (! d->scene)
@@ -569,7 +571,7 @@ gboolean
 hz_dialog_run (GimpProcedure       *procedure,
                GimpProcedureConfig *config,
                GimpImage           *image,
-               GimpDrawable        *drawable G_GNUC_UNUSED)
+               HzGimpBackground    *background)
 {
   Dialog     d = { 0 };
   GtkWidget *dialog;
@@ -582,6 +584,7 @@ hz_dialog_run (GimpProcedure       *procedure,
 
   d.config = config;
   d.image = image;
+  d.background = background;
   d.scene_dirty = TRUE;
 
   dialog = gimp_procedure_dialog_new (procedure, config, _("Harmonize"));

@@ -10,14 +10,17 @@
 
 #include <libgimp/gimp.h>
 
+#include "hz-gimp-background.h"
+
 G_BEGIN_DECLS
 
 /* Shows the dialog editing @config (calls gimp_ui_init itself); TRUE when
- * the user pressed OK. @drawable is the one the procedure was called on. */
+ * the user pressed OK. The previews read their background from
+ * @background, which the run after OK can share. */
 gboolean hz_dialog_run (GimpProcedure       *procedure,
                         GimpProcedureConfig *config,
                         GimpImage           *image,
-                        GimpDrawable        *drawable);
+                        HzGimpBackground    *background);
 
 G_END_DECLS
 

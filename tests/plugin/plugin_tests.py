@@ -517,6 +517,21 @@ def case_scenes():
     image.delete()
 
 
+def case_background_once():
+    """The layers below are composited once for a scene built again and
+    again (the dialog rebuilds it when the mask changes), not once a build."""
+    image = new_image()
+    load_layer(image, MIDDLE, 'middle', 20, 10)     # two layers below: a composite
+    fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
+    for max_side in (48, 0):
+        got = scene(image, fg, max_side, rebuilds=4)
+        check(got['images'] == 1, '%d images made for 5 builds of the scene' % got['images'])
+    got = scene(image, fg, 48, **{'rebuilds': 4, 'background-source': 'layer',
+                                  'background-layer': image.get_layers()[2]})
+    check(got['images'] == 0, 'a chosen background layer made %d images' % got['images'])
+    image.delete()
+
+
 def error_case(words, setup, **args):
     def run():
         image = new_image()
@@ -567,6 +582,7 @@ MAIN_CASES = [
     ('strength-zero', case_strength_zero),
     ('one-pixel-layer', case_one_pixel),
     ('scenes', case_scenes),
+    ('background-once', case_background_once),
     ('empty-selection', error_case(['mask is empty'], fg_alpha, **{'mask-source': 'selection'})),
     ('empty-layer-mask', error_case(['mask is empty'], fg_black_mask)),
     ('no-layer-mask', error_case(['no layer mask'], fg_alpha, **{'mask-source': 'layer-mask'})),

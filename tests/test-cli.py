@@ -6,11 +6,14 @@ for 16-bit PNG) in a temporary folder. Environment: HARMONIZE_CLI (the tool),
 HARMONIZE_TEST_WEIGHTS (a weights file). Exit 77 (skip) without numpy or PIL.
 """
 import os
+import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 try:
@@ -189,6 +192,143 @@ def expect_failure(what, args, status, needle, out, weights=True):
           f'{what}: exit {rc} (want {status}), stderr {err!r}')
 
 
+def png_chunk(tag, data):
+    return struct.pack('>I', len(data)) + tag + data + struct.pack('>I', zlib.crc32(tag + data))
+
+
+def jpeg_with_size(raw, w, h):
+    """raw with its SOF0 header claiming w x h."""
+    i = raw.index(b'\xff\xc0')
+    return raw[:i + 5] + struct.pack('>HH', h, w) + raw[i + 9:]
+
+
+def temp_files(folder):
+    return [n for n in os.listdir(folder) if n.startswith('.')]
+
+
+def hostile_inputs(d, f, base):
+    """Inputs a hostile or careless user gives (issue 8): each is refused with one line, or works."""
+    out = os.path.join(d, 'out.png')
+    layer = ['--foreground', f['fg'], '--background', f['bg'], '--size', '64', '--quiet']
+    # Offsets whose sums with the sizes pass the ends of int, or that put the layer off the canvas.
+    for o in ['0,-2147483648', '0,2147483647', '2147483647,2147483647', '0,-2147483500', '1000,1000',
+              '-30,0', '-2147483648,-2147483648']:
+        expect_failure(f'--offset {o}', layer + ['--offset', o], 1, 'does not overlap the background', out)
+
+    # Damaged JPEG data that libjpeg would fill with grey rows.
+    raw = open(f['comp_jpg'], 'rb').read()
+    scan = raw.index(b'\xff\xda')
+    tall_mask = os.path.join(d, 'tall-mask.png')
+    Image.fromarray(np.vstack([np.asarray(Image.open(f['mask']))] * 2)).save(tall_mask)
+    cases = [('JPEG cut in its scan but ending in EOI', raw[:(scan + len(raw)) // 2] + b'\xff\xd9', f['mask']),
+             ('JPEG claiming more rows than it holds', jpeg_with_size(raw, W, 2 * H), tall_mask)]
+    for what, data, mask in cases:
+        path = os.path.join(d, 'damaged.jpg')
+        open(path, 'wb').write(data)
+        expect_failure(what, ['--composite', path, '--mask', mask], 1, 'Corrupt JPEG data', out)
+
+    # Sizes past the pixel limit are refused before decoding, naming the size.
+    big_png = os.path.join(d, 'big.png')
+    open(big_png, 'wb').write(b'\x89PNG\r\n\x1a\n' + png_chunk(b'IHDR', struct.pack('>IIBBBBB', 100000, 100000, 8, 2, 0, 0, 0))
+                              + png_chunk(b'IDAT', zlib.compress(b'\0' * 300001)) + png_chunk(b'IEND', b''))
+    big_jpg = os.path.join(d, 'big.jpg')
+    open(big_jpg, 'wb').write(jpeg_with_size(raw, 20000, 20000))
+    for path, size in [(big_png, '100000x100000'), (big_jpg, '20000x20000')]:
+        expect_failure(f'{size} {path[-3:]} header', ['--composite', path, '--mask', f['mask']], 1,
+                       f'is {size} ', out)
+    expect_failure('--max-pixels below the image', base + ['--max-pixels', str(W * H - 1)], 1,
+                   f'is {W}x{H} ({W * H} pixels), more than the limit of {W * H - 1}', out)
+    rc, _, err = run(base + ['--max-pixels', str(W * H), '-o', out])
+    check(rc == 0, f'--max-pixels at the image\'s size ({err!r})')
+    for bad in ['0', '-5', str(2 ** 40 + 1), 'many']:
+        expect_failure(f'--max-pixels {bad}', base + ['--max-pixels', bad], 2, '--max-pixels', out)
+    rc, text, _ = run(['--help'])
+    check('--max-pixels' in text and '268435456' in text, '--help documents --max-pixels and its default')
+
+    # Pipes: read whole, or refused at once when nobody writes to them.
+    rc, _, _ = run(base + ['-o', out])
+    want = open(out, 'rb').read()
+    for key in ['comp', 'comp_jpg']:
+        env = dict(os.environ, HARMONIZE_WEIGHTS=WEIGHTS)
+        p = subprocess.run([CLI, '--composite', '/dev/stdin', '--mask', f['mask'], '--size', '64', '--quiet',
+                            '-o', out], input=open(f[key], 'rb').read(), capture_output=True, env=env,
+                           timeout=120)
+        same = key != 'comp' or open(out, 'rb').read() == want
+        check(p.returncode == 0 and same, f'{key} from a pipe on /dev/stdin ({p.stderr!r})')
+    fifo = os.path.join(d, 'fifo')
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    expect_failure('an image from a named pipe nobody writes to', ['--composite', fifo, '--mask', f['mask']], 1,
+                   'the file is empty', out)
+    expect_failure('weights from a named pipe', base + ['--weights', fifo], 1, 'not a regular file', out)
+    check(time.monotonic() - start < 30, 'named pipes do not block')
+    os.unlink(fifo)
+
+    # Outputs: every one checked before any work, renamed only when all were written.
+    rc, _, err = run(['--composite', f['text'], '--mask', f['mask'], '--quiet',
+                      '-o', os.path.join(d, 'no-such-dir', 'o.png')])
+    check(rc == 1 and 'cannot write' in err and 'no-such-dir' in err,
+          f'an output folder that does not exist is found before the inputs are read ({err!r})')
+    os.mkdir(os.path.join(d, 'a-dir.png'))
+    dump = os.path.join(d, 'dump.pfm')
+    expect_failure('-o an existing folder, with a network dump', base + ['--network-output', dump], 1,
+                   'is a directory', os.path.join(d, 'a-dir.png'))
+    check(not os.path.exists(dump), 'no dump is written when the output cannot be')
+    expect_failure('the same file for two outputs', base + ['--network-output', out], 2, 'twice', out)
+    long_name = os.path.join(d, 'x' * 250 + '.png')     # 254 characters, within NAME_MAX
+    rc, _, err = run(base + ['-o', long_name])
+    check(rc == 0 and os.path.exists(long_name), f'a 254-character output name ({err!r})')
+    if os.path.exists(long_name):
+        os.unlink(long_name)
+    for sig in [signal.SIGINT, signal.SIGTERM]:
+        env = dict(os.environ, HARMONIZE_WEIGHTS=WEIGHTS)
+        # The composite comes from a pipe we keep open: the run waits there, its outputs made.
+        p = subprocess.Popen([CLI, '--composite', '/dev/stdin', '--mask', f['mask'], '--size', '64', '--quiet',
+                              '-o', out, '--network-output', dump], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env)
+        deadline = time.monotonic() + 30
+        while len(temp_files(d)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        made = len(temp_files(d))
+        p.send_signal(sig)
+        p.stdin.close()
+        p.wait(timeout=60)
+        p.stderr.close()
+        check(made == 2 and p.returncode == -sig and temp_files(d) == [],
+              f'{signal.Signals(sig).name} while waiting for input: {made} temporary files made, '
+              f'exit {p.returncode}, {temp_files(d)} left')
+
+    # Messages that say what to do.
+    rgba_mask = os.path.join(d, 'alpha-mask.png')
+    m = np.asarray(Image.open(f['mask']))
+    Image.fromarray(np.dstack([0 * m, 0 * m, 0 * m, m]), 'RGBA').save(rgba_mask)
+    expect_failure('a black mask whose shape is in its alpha', ['--composite', f['comp'], '--mask', rgba_mask], 1,
+                   "first channel (red) times its alpha", out)
+    white = os.path.join(d, 'white.png')
+    Image.fromarray(np.full((H, W), 255, np.uint8)).save(white)
+    expect_failure('a mask over everything, no --box', ['--composite', f['comp'], '--mask', white], 1,
+                   'the mask covers the whole background', out)
+    one, one_mask = os.path.join(d, 'one.png'), os.path.join(d, 'one-mask.png')
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(one)
+    Image.fromarray(np.full((1, 1), 255, np.uint8)).save(one_mask)
+    expect_failure('a 1x1 composite', ['--composite', one, '--mask', one_mask], 1,
+                   'the mask covers the whole background', out)
+    bad_weights = os.path.join(d, 'nan.hzw')
+    data = bytearray(open(WEIGHTS, 'rb').read())
+    data[-4:] = b'\xff\xff\xff\xff'       # NaN as fp32 or as two fp16
+    data[32:36] = b'\0\0\0\0'
+    data[32:36] = struct.pack('<I', zlib.crc32(bytes(data)))
+    open(bad_weights, 'wb').write(bytes(data))
+    expect_failure('NaN weights with a good checksum', base + ['--weights', bad_weights], 1,
+                   'weights must be finite', out)
+
+    # One working-size range everywhere: --help, the README.
+    rc, text, _ = run(['--help'])
+    lo, hi = re.search(r'--size=N.*?(\d+)\.\.(\d+)', text).groups()
+    readme = open(os.path.join(os.environ['HARMONIZE_SOURCE_ROOT'], 'README.md')).read()
+    check(f'working size ({lo} to {hi}' in readme, f'README gives the working size as {lo} to {hi}')
+
+
 def main():
     d = tempfile.mkdtemp(prefix='harmonize-cli-')
     f = make_fixtures(d)
@@ -304,26 +444,6 @@ def main():
     check(rc == 0 and depth == 16 and a.shape == (52, 64, 3), '--network-output 16-bit PNG')
     check(np.abs(a / 65535.0 - np.clip((net + 1) / 2, 0, 1)).max() < 1e-4, 'the PNG is (y + 1) / 2 of the PFM')
 
-    # ---- a separate foreground layer, partly off the canvas ----
-    bg8 = np.asarray(Image.open(f['bg']))
-    for extra in ([], ['--mask', f['fg_mask']]):
-        rc, _, err = run(['--foreground', f['fg'], '--background', f['bg'], '--offset', '-10,-5', '--size', '64',
-                          '--quiet', '-o', out] + extra)
-        res, _ = read_png(out)
-        covered = np.zeros((H, W), bool)
-        covered[0:25, 0:20] = True
-        check(rc == 0 and res.shape == (H, W, 3) and np.array_equal(res[~covered], bg8[~covered])
-              and not np.array_equal(res[covered], bg8[covered]),
-              f'foreground at -10,-5 {"with" if extra else "without"} --mask: only its place changes ({err!r})')
-
-    if failures:
-        print(f'{len(failures)} failure(s); the files are in {d}')
-        sys.exit(1)
-    shutil.rmtree(d)
-
-
-if __name__ == '__main__':
-    main()
     # ---- the working size follows the weights file ----
     sys.path.insert(0, os.path.join(os.environ['HARMONIZE_SOURCE_ROOT'], 'weights'))
     import hzw
@@ -342,3 +462,25 @@ if __name__ == '__main__':
             check(rc == 1 and "working size '2000' is not a whole number from 64 to 1024" in err,
                   f'a file whose working size is out of range is refused ({err!r})')
 
+    # ---- a separate foreground layer, partly off the canvas ----
+    bg8 = np.asarray(Image.open(f['bg']))
+    for extra in ([], ['--mask', f['fg_mask']]):
+        rc, _, err = run(['--foreground', f['fg'], '--background', f['bg'], '--offset', '-10,-5', '--size', '64',
+                          '--quiet', '-o', out] + extra)
+        res, _ = read_png(out)
+        covered = np.zeros((H, W), bool)
+        covered[0:25, 0:20] = True
+        check(rc == 0 and res.shape == (H, W, 3) and np.array_equal(res[~covered], bg8[~covered])
+              and not np.array_equal(res[covered], bg8[covered]),
+              f'foreground at -10,-5 {"with" if extra else "without"} --mask: only its place changes ({err!r})')
+
+    hostile_inputs(d, f, base)
+
+    if failures:
+        print(f'{len(failures)} failure(s); the files are in {d}')
+        sys.exit(1)
+    shutil.rmtree(d)
+
+
+if __name__ == '__main__':
+    main()

@@ -7,6 +7,7 @@
 
 #include "harmonize.h"
 #include "imageio.h"
+#include "outputs.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
@@ -33,7 +34,10 @@ static const char description[] =
   "(grey or colour), taken as sRGB-encoded values; colour profiles are not carried\n"
   "over. A mask's value is its first channel (the red one for a colour mask, as the\n"
   "SSH release does) times its alpha if it has one; JPEG masks have values within\n"
-  "3% of black or white snapped to them. The output is the harmonized foreground\n"
+  "3% of black or white snapped to them. Images of more than --max-pixels pixels\n"
+  "are refused before they are decoded; damaged image data (a PNG's, or a JPEG's\n"
+  "that libjpeg would fill in with grey) is an error. An input may be a pipe\n"
+  "(/dev/stdin, for instance); it is read whole first. The output is the harmonized foreground\n"
   "composited over the background with the soft mask, at the background's size; PNG\n"
   "or JPEG by its extension, 16-bit PNG when the composite or foreground was 16-bit\n"
   "(or with --depth 16), with the background's alpha channel if it has one.\n"
@@ -64,6 +68,7 @@ typedef struct
   char     *box, *offset, *weights;
   char     *network_output, *network_input, *network_reference;
   int       size, threads, quality, depth;
+  gint64    max_pixels;
   double    strength;
   gboolean  quiet;
 } Args;
@@ -161,6 +166,39 @@ read_source (gpointer  data,
   return TRUE;
 }
 
+/* After the engine found no mask: whether this source's is empty... */
+static gboolean
+mask_is_empty (const Source *s)
+{
+  float *row = g_new (float, (gsize) s->image->width * 4);
+  gboolean empty = TRUE;
+
+  for (int y = 0; empty && y < s->image->height; y++)
+    {
+      source_row (s, y, row);
+      for (int x = 0; empty && x < s->image->width; x++)
+        empty = !(row[4 * x + 3] > 0.0f);
+    }
+  g_free (row);
+  return empty;
+}
+
+/* ...and where its value comes from, for the message. */
+static char *
+mask_origin (const Source *s,
+             const char   *mask_path,
+             const char   *image_path)
+{
+  GString *o = g_string_new (NULL);
+
+  if (s->mask)
+    g_string_append_printf (o, image_has_alpha (s->mask) ? "%s times its alpha in '%s'" : "%s of '%s'",
+                            s->mask->channels >= 3 ? "the first channel (red)" : "the grey", mask_path);
+  if (s->use_alpha && image_has_alpha (s->image))
+    g_string_append_printf (o, "%sthe alpha of '%s'", s->mask ? " times " : "", image_path);
+  return g_string_free (o, FALSE);
+}
+
 static HzReader
 source_reader (Source *s)
 {
@@ -225,12 +263,12 @@ write_composite (ImageWriter      *writer,
 
   for (int y = 0; ok && y < bg->height; y++)
     {
-      int fy = y - fg_y;
+      gint64 fy = (gint64) y - fg_y;
 
       image_row_rgba (bg, y, b);
       if (fy >= 0 && fy < fg->image->height && x1 > x0)
         {
-          float *fp = f + 4 * (x0 - fg_x);
+          float *fp = f + 4 * ((gint64) x0 - fg_x);
           source_row (fg, fy, f);
           hz_colormap_apply (map, strength, fp, x1 - x0, n_threads);
           for (int x = x0; x < x1; x++, fp += 4)
@@ -291,7 +329,21 @@ check_args (Args *a,
         return die (EXIT_USAGE, "cannot tell the format of '%s': use .pfm or .png", dumps[i]);
     }
 
-  if (a->size < HZ_WORKING_SIZE_MIN || a->size > HZ_WORKING_SIZE_MAX)
+  /* Two outputs on one file: the second rename would replace the first. */
+  const char *outs[] = { a->output, a->network_output, a->network_input, a->network_reference };
+  for (guint i = 0; i < G_N_ELEMENTS (outs); i++)
+    for (guint j = i + 1; outs[i] && j < G_N_ELEMENTS (outs); j++)
+      {
+        char *p = g_canonicalize_filename (outs[i], NULL);
+        char *q = outs[j] ? g_canonicalize_filename (outs[j], NULL) : NULL;
+        gboolean same = q && strcmp (p, q) == 0;
+        g_free (p);
+        g_free (q);
+        if (same)
+          return die (EXIT_USAGE, "'%s' is named twice as an output", outs[j]);
+      }
+
+  if (a->size != 0 && (a->size < HZ_WORKING_SIZE_MIN || a->size > HZ_WORKING_SIZE_MAX))
     return die (EXIT_USAGE, "--size %d is not in %d..%d", a->size,
                 HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX);
   if (!(a->strength >= 0.0 && a->strength <= 1.0))
@@ -304,6 +356,9 @@ check_args (Args *a,
     return die (EXIT_USAGE, "--depth 16 needs a PNG output (JPEG is 8-bit)");
   if (a->threads < 0)
     return die (EXIT_USAGE, "--threads %d is negative", a->threads);
+  if (a->max_pixels < 1 || (guint64) a->max_pixels > IMAGE_MAX_PIXELS_LIMIT)
+    return die (EXIT_USAGE, "--max-pixels %" G_GINT64_FORMAT " is not in 1..%" G_GUINT64_FORMAT,
+                a->max_pixels, IMAGE_MAX_PIXELS_LIMIT);
   if (a->box && (!parse_ints (a->box, 4, box) || box[2] <= 0 || box[3] <= 0))
     return die (EXIT_USAGE, "--box '%s' is not X,Y,WIDTH,HEIGHT with a positive size", a->box);
   if (a->offset && !parse_ints (a->offset, 2, offset))
@@ -321,20 +376,36 @@ run (Args      *a,
   float *scratch = NULL;
   HzModel *model = NULL;
   HzContext *ctx = NULL;
-  GPtrArray *writers = g_ptr_array_new_with_free_func ((GDestroyNotify) image_writer_abort);
+  Outputs *outputs = NULL;
+  ImageWriter *writer = NULL;
   Progress progress = { isatty (STDERR_FILENO) && !a->quiet, -1 };
   HzColorMap map;
   int status = EXIT_INPUT;
+  NetworkDump dumps[] = {
+    { a->network_output, hz_context_network_output },
+    { a->network_input, hz_context_network_content },
+    { a->network_reference, hz_context_network_reference },
+  };
+  const char *paths[1 + G_N_ELEMENTS (dumps)] = { a->output };
+  guint n_paths = 1;
+
+  /* The outputs first: a folder that is missing shows before any work. */
+  for (guint i = 0; i < G_N_ELEMENTS (dumps); i++)
+    if (dumps[i].path)
+      paths[n_paths++] = dumps[i].path;
+  outputs = outputs_new (paths, n_paths, &error);
+  if (!outputs)
+    goto out;
 
   model = hz_model_load (a->weights ? a->weights : hz_default_weights_path (), &error);
   if (!model)
     goto out;
-  main_image = image_load (a->composite ? a->composite : a->foreground, &error);
+  main_image = image_load (a->composite ? a->composite : a->foreground, a->max_pixels, &error);
   if (!main_image)
     goto out;
-  if (a->background && !(bg = image_load (a->background, &error)))
+  if (a->background && !(bg = image_load (a->background, a->max_pixels, &error)))
     goto out;
-  if (a->mask && !(mask = image_load (a->mask, &error)))
+  if (a->mask && !(mask = image_load (a->mask, a->max_pixels, &error)))
     goto out;
 
   if (mask && (mask->width != main_image->width || mask->height != main_image->height))
@@ -373,49 +444,46 @@ run (Args      *a,
 
   ctx = hz_context_new (model);
   if (!hz_fit_scene (ctx, &scene, &options, &map, &error))
-    goto out;
+    {
+      if (g_error_matches (error, HZ_ERROR, HZ_ERROR_INPUT) && mask_is_empty (&fg))
+        {
+          char *origin = mask_origin (&fg, a->mask, a->foreground);
+          g_clear_error (&error);
+          g_set_error (&error, HZ_ERROR, HZ_ERROR_INPUT,
+                       "the mask is empty: its value, %s, is zero everywhere", origin);
+          g_free (origin);
+        }
+      goto out;
+    }
 
-  NetworkDump dumps[] = {
-    { a->network_output, hz_context_network_output },
-    { a->network_input, hz_context_network_content },
-    { a->network_reference, hz_context_network_reference },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (dumps); i++)
+  for (guint i = 0, k = 1; i < G_N_ELEMENTS (dumps); i++)
     {
       int w, h;
       const float *data;
-      ImageWriter *dw;
 
       if (!dumps[i].path)
         continue;
       data = dumps[i].get (ctx, &w, &h);
-      dw = image_write_planar (dumps[i].path, image_format_for_path (dumps[i].path),
-                               data, w, h, &error);
-      if (!dw)
+      if (!image_write_planar (outputs_file (outputs, k++), dumps[i].path,
+                               image_format_for_path (dumps[i].path), data, w, h, &error))
         goto out;
-      g_ptr_array_add (writers, dw);
     }
 
   ImageFormat of = image_format_for_path (a->output);
   int depth = a->depth ? a->depth : main_image->depth;
-  ImageWriter *writer = image_writer_new (a->output, of, bgs.image->width, bgs.image->height,
-                                          image_has_alpha (bgs.image) ? 4 : 3, depth,
-                                          a->quality, &error);
+  writer = image_writer_new (outputs_file (outputs, 0), a->output, of, bgs.image->width,
+                             bgs.image->height, image_has_alpha (bgs.image) ? 4 : 3, depth,
+                             a->quality, &error);
   if (!writer)
     goto out;
-  g_ptr_array_add (writers, writer);
   if (!write_composite (writer, &fg, offset[0], offset[1], bgs.image, &map, a->strength,
                         a->threads, &progress, &error)
       || !image_writer_finish (writer, &error))
     goto out;
 
   /* Every file is complete: put them in place. */
-  while (writers->len > 0)
-    {
-      ImageWriter *w = g_ptr_array_steal_index (writers, 0);
-      if (!image_writer_commit (w, &error))
-        goto out;
-    }
+  if (!outputs_commit (outputs, &error))
+    goto out;
   progress_show (&progress, 1.0);
   status = EXIT_SUCCESS;
 
@@ -427,7 +495,8 @@ out:
       die (status, "%s", error->message);
       g_error_free (error);
     }
-  g_ptr_array_unref (writers);
+  image_writer_free (writer);
+  outputs_free (outputs);
   hz_context_free (ctx);
   hz_model_free (model);
   image_free (main_image);
@@ -441,7 +510,7 @@ int
 main (int    argc,
       char **argv)
 {
-  Args a = { .size = HZ_WORKING_SIZE_DEFAULT, .strength = 1.0, .quality = 95 };
+  Args a = { .size = 0, .strength = 1.0, .quality = 95, .max_pixels = IMAGE_MAX_PIXELS_DEFAULT };
   int box[4] = { 0 }, offset[2] = { 0 };
   GError *error = NULL;
   GOptionEntry entries[] = {
@@ -460,7 +529,8 @@ main (int    argc,
     { "box", 0, 0, G_OPTION_ARG_STRING, &a.box,
       "Reference region of the background (default: all of it)", "X,Y,W,H" },
     { "size", 's', 0, G_OPTION_ARG_INT, &a.size,
-      "Working size: long side of the network's input, 64..1024 (default 256)", "N" },
+      "Working size: long side of the network's input, 64..1024 (default: the one the weights were "
+      "trained for)", "N" },
     { "strength", 0, 0, G_OPTION_ARG_DOUBLE, &a.strength,
       "0 keeps the foreground, 1 harmonizes fully (default 1)", "S" },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &a.weights,
@@ -471,6 +541,8 @@ main (int    argc,
       "JPEG output quality, 1..100 (default 95)", "Q" },
     { "depth", 0, 0, G_OPTION_ARG_INT, &a.depth,
       "PNG output bits per channel, 8 or 16 (default: the input's)", "BITS" },
+    { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &a.max_pixels,
+      "Refuse input images of more pixels than this (default 268435456 = 2^28)", "N" },
     { "network-output", 0, 0, G_OPTION_ARG_FILENAME, &a.network_output,
       "Also write the network's raw output (.pfm or 16-bit .png)", "FILE" },
     { "network-input", 0, 0, G_OPTION_ARG_FILENAME, &a.network_input,

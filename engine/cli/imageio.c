@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <jerror.h>
@@ -97,9 +99,26 @@ png_warning_fn (png_structp png, png_const_charp msg)
   (void) msg;
 }
 
+/* The size error, into buf; FALSE if the image is too big. */
+static gboolean
+size_ok (guint64  width,
+         guint64  height,
+         guint64  max_pixels,
+         char    *buf,
+         gsize    size)
+{
+  if (width * height <= max_pixels)
+    return TRUE;
+  g_snprintf (buf, size, "the image is %" G_GUINT64_FORMAT "x%" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+              " pixels), more than the limit of %" G_GUINT64_FORMAT " pixels (--max-pixels)",
+              width, height, width * height, max_pixels);
+  return FALSE;
+}
+
 static Image *
 load_png (const char *path,
           FILE       *file,
+          guint64     max_pixels,
           GError    **error)
 {
   PngMessage msg = { "" };
@@ -127,6 +146,10 @@ load_png (const char *path,
 
   png_init_io (png, file);
   png_read_info (png, info);
+  char too_big[sizeof msg.message];
+  if (!size_ok (png_get_image_width (png, info), png_get_image_height (png, info), max_pixels,
+                too_big, sizeof too_big))
+    png_error (png, too_big);
 
   int color_type = png_get_color_type (png, info);
   int bit_depth = png_get_bit_depth (png, info);
@@ -165,7 +188,6 @@ typedef struct
 {
   struct jpeg_error_mgr pub;
   jmp_buf               jump;
-  gboolean              truncated;
   char                  message[JMSG_LENGTH_MAX];
 } JpegErrors;
 
@@ -177,13 +199,28 @@ jpeg_error_exit_fn (j_common_ptr cinfo)
   longjmp (e->jump, 1);
 }
 
-/* Warnings are quiet; a truncated file (libjpeg pads it with grey) is an error. */
+/* The warnings of damaged data, which libjpeg would go on from with grey or
+ * garbled rows, are errors; the others (an unknown JFIF revision, a bad ICC
+ * marker, stray bytes between markers...) lose no pixels and stay quiet. */
 static void
 jpeg_emit_message_fn (j_common_ptr cinfo, int level)
 {
   JpegErrors *e = (JpegErrors *) cinfo->err;
-  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF)
-    e->truncated = TRUE;
+
+  if (level >= 0)
+    return;
+  switch (cinfo->err->msg_code)
+    {
+    case JWRN_JPEG_EOF:
+      g_strlcpy (e->message, "the JPEG data is truncated", sizeof e->message);
+      longjmp (e->jump, 1);
+    case JWRN_HIT_MARKER:
+    case JWRN_MUST_RESYNC:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_BOGUS_PROGRESSION:
+    case JWRN_NOT_SEQUENTIAL:
+      jpeg_error_exit_fn (cinfo);   /* does not return */
+    }
 }
 
 static void
@@ -198,6 +235,7 @@ jpeg_errors_init (JpegErrors *e)
 static Image *
 load_jpeg (const char *path,
            FILE       *file,
+           guint64     max_pixels,
            GError    **error)
 {
   struct jpeg_decompress_struct cinfo;
@@ -216,6 +254,8 @@ load_jpeg (const char *path,
   jpeg_create_decompress (&cinfo);
   jpeg_stdio_src (&cinfo, file);
   jpeg_read_header (&cinfo, TRUE);
+  if (!size_ok (cinfo.image_width, cinfo.image_height, max_pixels, errors.message, sizeof errors.message))
+    longjmp (errors.jump, 1);
   if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK)
     {
       jpeg_destroy_decompress (&cinfo);
@@ -236,39 +276,98 @@ load_jpeg (const char *path,
     }
   jpeg_finish_decompress (&cinfo);
   jpeg_destroy_decompress (&cinfo);
-
-  if (errors.truncated)
-    {
-      image_free (image);
-      fail (error, path, "cannot read", "the JPEG data is truncated");
-      return NULL;
-    }
   return image;
 }
 
 Image *
-image_load (const char  *path,
+image_read (FILE        *file,
+            const char  *name,
+            guint64      max_pixels,
             GError     **error)
 {
   static const guint8 png_magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
   static const guint8 jpeg_magic[3] = { 0xff, 0xd8, 0xff };
   guint8 magic[8] = { 0 };
-  Image *image = NULL;
-  FILE *file = g_fopen (path, "rb");
+  size_t n = fread (magic, 1, sizeof magic, file);
 
-  if (!file)
+  if (n == 0 || ferror (file) || fseek (file, 0, SEEK_SET) != 0)
+    fail (error, name, "cannot read", n == 0 && !ferror (file) ? "the file is empty" : g_strerror (errno));
+  else if (n == sizeof magic && memcmp (magic, png_magic, 8) == 0)
+    return load_png (name, file, max_pixels, error);
+  else if (n >= 3 && memcmp (magic, jpeg_magic, 3) == 0)
+    return load_jpeg (name, file, max_pixels, error);
+  else
+    fail (error, name, "cannot read", "not a PNG or JPEG image");
+  return NULL;
+}
+
+/* A stream that cannot seek (a pipe), read whole; at most limit bytes. */
+static GByteArray *
+read_whole (FILE        *file,
+            const char  *path,
+            guint64      limit,
+            GError     **error)
+{
+  GByteArray *data = g_byte_array_new ();
+  guint8 chunk[65536];
+  size_t n;
+
+  while (data->len <= limit && (n = fread (chunk, 1, sizeof chunk, file)) > 0)
+    g_byte_array_append (data, chunk, n);
+  if (ferror (file) || data->len > limit)
+    {
+      fail (error, path, "cannot read", ferror (file) ? g_strerror (errno)
+            : "more data than an image within the pixel limit (--max-pixels) can take");
+      g_byte_array_unref (data);
+      return NULL;
+    }
+  return data;
+}
+
+Image *
+image_load (const char  *path,
+            guint64      max_pixels,
+            GError     **error)
+{
+  /* Opened without blocking, so that a named pipe nobody writes to reads as
+   * empty at once instead of waiting for a writer; reads block again. */
+  int fd = g_open (path, O_RDONLY | O_NONBLOCK, 0);
+  GStatBuf st;
+  FILE *file;
+  Image *image = NULL;
+
+  if (fd < 0)
     {
       fail (error, path, "cannot open", g_strerror (errno));
       return NULL;
     }
-  size_t n = fread (magic, 1, sizeof magic, file);
-  rewind (file);
-  if (n == sizeof magic && memcmp (magic, png_magic, 8) == 0)
-    image = load_png (path, file, error);
-  else if (n >= 3 && memcmp (magic, jpeg_magic, 3) == 0)
-    image = load_jpeg (path, file, error);
+  if (fstat (fd, &st) != 0 || S_ISDIR (st.st_mode)
+      || fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(file = fdopen (fd, "rb")))
+    {
+      fail (error, path, "cannot read", S_ISDIR (st.st_mode) ? "it is a directory" : g_strerror (errno));
+      g_close (fd, NULL);
+      return NULL;
+    }
+  if (lseek (fd, 0, SEEK_CUR) >= 0)
+    image = image_read (file, path, max_pixels, error);
   else
-    fail (error, path, "cannot read", "not a PNG or JPEG image");
+    {
+      /* libpng and libjpeg read on from where the format was recognised only
+       * in a stream that seeks: put the pipe's bytes in one. A stored PNG
+       * takes about its raw size, at most 8 bytes a pixel, and its other
+       * chunks the megabyte. */
+      GByteArray *data = read_whole (file, path, 8 * max_pixels + (1 << 20), error);
+      FILE *memory = data && data->len ? fmemopen (data->data, data->len, "rb") : NULL;
+
+      if (data && data->len && !memory)
+        fail (error, path, "cannot read", g_strerror (errno));
+      else if (data)   /* an empty pipe: the file at its end says so */
+        image = image_read (memory ? memory : file, path, max_pixels, error);
+      if (memory)
+        fclose (memory);
+      if (data)
+        g_byte_array_unref (data);
+    }
   fclose (file);
   return image;
 }
@@ -341,8 +440,8 @@ image_format_for_path (const char *path)
 
 struct _ImageWriter
 {
-  char          *path, *tmp_path;
-  FILE          *file;
+  char          *path;
+  FILE          *file;     /* not owned */
   ImageFormat    format;
   int            width, height, channels, depth, rows_done;
   guint8        *row;
@@ -362,74 +461,34 @@ writer_fail (ImageWriter *w,
   return fail (error, w->path, "cannot write", detail);
 }
 
-static void
-writer_free (ImageWriter *w)
+void
+image_writer_free (ImageWriter *w)
 {
+  if (!w)
+    return;
   if (w->png)
     png_destroy_write_struct (&w->png, &w->info);
   if (w->jpeg_started)
     jpeg_destroy_compress (&w->jpeg);
-  if (w->file)
-    fclose (w->file);
   g_free (w->row);
   g_free (w->path);
-  g_free (w->tmp_path);
   g_free (w);
 }
 
-void
-image_writer_abort (ImageWriter *w)
-{
-  if (!w)
-    return;
-  if (w->file)
-    {
-      fclose (w->file);
-      w->file = NULL;
-    }
-  if (w->tmp_path)
-    g_unlink (w->tmp_path);
-  writer_free (w);
-}
-
-/* Opens a temporary file in path's folder (so the final rename is atomic). */
 static ImageWriter *
-writer_open (const char  *path,
-             ImageFormat  format,
-             int          width,
-             int          height,
-             GError     **error)
+writer_alloc (FILE        *file,
+              const char  *path,
+              ImageFormat  format,
+              int          width,
+              int          height)
 {
   ImageWriter *w = g_new0 (ImageWriter, 1);
-  char *dir = g_path_get_dirname (path), *base = g_path_get_basename (path);
-  int fd;
 
   w->path = g_strdup (path);
+  w->file = file;
   w->format = format;
   w->width = width;
   w->height = height;
-  w->tmp_path = g_strdup_printf ("%s" G_DIR_SEPARATOR_S ".%s.XXXXXX", dir, base);
-  g_free (dir);
-  g_free (base);
-
-  fd = g_mkstemp_full (w->tmp_path, O_WRONLY, 0666);
-  if (fd < 0)
-    {
-      int saved = errno;
-      g_clear_pointer (&w->tmp_path, g_free);
-      writer_fail (w, error, g_strerror (saved));
-      writer_free (w);
-      return NULL;
-    }
-  w->file = fdopen (fd, "wb");
-  if (!w->file)
-    {
-      int saved = errno;
-      g_close (fd, NULL);
-      writer_fail (w, error, g_strerror (saved));
-      image_writer_abort (w);
-      return NULL;
-    }
   return w;
 }
 
@@ -441,7 +500,8 @@ quantize (float v, guint32 max)
 }
 
 ImageWriter *
-image_writer_new (const char  *path,
+image_writer_new (FILE        *file,
+                  const char  *path,
                   ImageFormat  format,
                   int          width,
                   int          height,
@@ -454,9 +514,7 @@ image_writer_new (const char  *path,
 
   g_return_val_if_fail (format == IMAGE_FORMAT_PNG || format == IMAGE_FORMAT_JPEG, NULL);
 
-  w = writer_open (path, format, width, height, error);
-  if (!w)
-    return NULL;
+  w = writer_alloc (file, path, format, width, height);
   w->channels = format == IMAGE_FORMAT_JPEG ? 3 : channels;
   w->depth = format == IMAGE_FORMAT_JPEG ? 8 : depth;
   w->row = g_malloc ((gsize) width * w->channels * (w->depth / 8));
@@ -469,7 +527,7 @@ image_writer_new (const char  *path,
       if (!w->info || setjmp (png_jmpbuf (w->png)))
         {
           writer_fail (w, error, w->png_message.message[0] ? w->png_message.message : "out of memory");
-          image_writer_abort (w);
+          image_writer_free (w);
           return NULL;
         }
       png_init_io (w->png, w->file);
@@ -487,7 +545,7 @@ image_writer_new (const char  *path,
       if (setjmp (w->jpeg_errors.jump))
         {
           writer_fail (w, error, w->jpeg_errors.message);
-          image_writer_abort (w);
+          image_writer_free (w);
           return NULL;
         }
       jpeg_create_compress (&w->jpeg);
@@ -540,15 +598,14 @@ image_writer_row (ImageWriter  *w,
   return TRUE;
 }
 
+/* Everything written has reached the file (or the error says why not). */
 static gboolean
-close_file (ImageWriter  *w,
+flush_file (ImageWriter  *w,
             GError      **error)
 {
-  int failed = ferror (w->file);
-
-  failed |= fclose (w->file);
-  w->file = NULL;
-  return failed ? writer_fail (w, error, g_strerror (errno ? errno : EIO)) : TRUE;
+  if (fflush (w->file) != 0 || ferror (w->file))
+    return writer_fail (w, error, g_strerror (errno ? errno : EIO));
+  return TRUE;
 }
 
 gboolean
@@ -569,24 +626,7 @@ image_writer_finish (ImageWriter  *w,
         return writer_fail (w, error, w->jpeg_errors.message);
       jpeg_finish_compress (&w->jpeg);
     }
-  return close_file (w, error);
-}
-
-gboolean
-image_writer_commit (ImageWriter  *w,
-                     GError      **error)
-{
-  g_return_val_if_fail (w->file == NULL, FALSE);
-
-  if (g_rename (w->tmp_path, w->path) != 0)
-    {
-      writer_fail (w, error, g_strerror (errno));
-      image_writer_abort (w);
-      return FALSE;
-    }
-  g_clear_pointer (&w->tmp_path, g_free);
-  writer_free (w);
-  return TRUE;
+  return flush_file (w, error);
 }
 
 static gboolean
@@ -608,12 +648,12 @@ write_pfm (ImageWriter  *w,
       fwrite (line, sizeof (float), (gsize) w->width * 3, w->file);
     }
   g_free (line);
-  w->rows_done = w->height;
-  return close_file (w, error);
+  return flush_file (w, error);
 }
 
-ImageWriter *
-image_write_planar (const char   *path,
+gboolean
+image_write_planar (FILE         *file,
+                    const char   *path,
                     ImageFormat   format,
                     const float  *planar,
                     int           width,
@@ -626,13 +666,13 @@ image_write_planar (const char   *path,
 
   if (format == IMAGE_FORMAT_PFM)
     {
-      w = writer_open (path, format, width, height, error);
-      ok = w && write_pfm (w, planar, error);
+      w = writer_alloc (file, path, format, width, height);
+      ok = write_pfm (w, planar, error);
     }
   else
     {
       float *rgba = g_new (float, (gsize) width * 4);
-      w = image_writer_new (path, IMAGE_FORMAT_PNG, width, height, 3, 16, 0, error);
+      w = image_writer_new (file, path, IMAGE_FORMAT_PNG, width, height, 3, 16, 0, error);
       for (int y = 0; w && ok && y < height; y++)
         {
           for (int x = 0; x < width; x++)
@@ -643,10 +683,6 @@ image_write_planar (const char   *path,
       ok = w && ok && image_writer_finish (w, error);
       g_free (rgba);
     }
-  if (!ok && w)
-    {
-      image_writer_abort (w);
-      w = NULL;
-    }
-  return w;
+  image_writer_free (w);
+  return ok;
 }

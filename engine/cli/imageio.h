@@ -8,6 +8,7 @@
 #define IMAGEIO_H
 
 #include <glib.h>
+#include <stdio.h>
 
 #define IMAGEIO_ERROR (imageio_error_quark ())
 GQuark imageio_error_quark (void);
@@ -29,9 +30,24 @@ typedef struct
   gpointer     data;       /* guint8 or guint16 (host order), rows of width * channels */
 } Image;
 
+/* The most pixels an image may have by default: 2^28, 2 GiB as 16-bit RGBA. */
+#define IMAGE_MAX_PIXELS_DEFAULT (G_GUINT64_CONSTANT (1) << 28)
+/* The most --max-pixels may raise it to (PNG and JPEG sizes stay far below). */
+#define IMAGE_MAX_PIXELS_LIMIT   (G_GUINT64_CONSTANT (1) << 40)
+
 /* PNG (any colour type and depth; palettes, low depths and tRNS expanded) or
- * JPEG (grey or colour), recognised by content. Errors name the file. */
+ * JPEG (grey or colour), recognised by content, from a file or a pipe. An
+ * image of more than max_pixels (at most IMAGE_MAX_PIXELS_LIMIT) pixels is
+ * refused before it is decoded, naming its size; damaged image data is an
+ * error (libpng's errors, and libjpeg's warnings of corrupt or missing data,
+ * where it would fill in grey). Errors name the file. */
 Image      *image_load          (const char   *path,
+                                 guint64       max_pixels,
+                                 GError      **error);
+/* The same from an open stream that can seek; name is for the messages. */
+Image      *image_read          (FILE         *file,
+                                 const char   *name,
+                                 guint64       max_pixels,
                                  GError      **error);
 void        image_free          (Image        *image);
 gboolean    image_has_alpha     (const Image  *image);
@@ -50,13 +66,13 @@ void        image_row_mask      (const Image  *image,
 /* By the file name's extension (.png, .jpg/.jpeg, .pfm; case-insensitive). */
 ImageFormat image_format_for_path (const char *path);
 
-/* Writes an image row by row into a temporary file beside path, which
- * image_writer_commit renames onto path: nothing appears at path unless
- * every row was written. PNG: 8 or 16 bits, RGB or RGBA; JPEG: 8-bit RGB
- * (alpha dropped) at quality 1..100. */
+/* Writes an image row by row to file (which stays the caller's; path names
+ * it in messages). PNG: 8 or 16 bits, RGB or RGBA; JPEG: 8-bit RGB (alpha
+ * dropped) at quality 1..100. */
 typedef struct _ImageWriter ImageWriter;
 
-ImageWriter *image_writer_new    (const char   *path,
+ImageWriter *image_writer_new    (FILE         *file,
+                                  const char   *path,
                                   ImageFormat   format,
                                   int           width,
                                   int           height,
@@ -68,18 +84,15 @@ ImageWriter *image_writer_new    (const char   *path,
 gboolean     image_writer_row    (ImageWriter  *writer,
                                   const float  *rgba,
                                   GError      **error);
-/* Finishes the file; it still lies under its temporary name. */
+/* Ends the image and flushes it to the file. */
 gboolean     image_writer_finish (ImageWriter  *writer,
                                   GError      **error);
-/* Renames a finished file onto its path and frees the writer. */
-gboolean     image_writer_commit (ImageWriter  *writer,
-                                  GError      **error);
-/* Removes the temporary file (if any) and frees the writer. */
-void         image_writer_abort  (ImageWriter  *writer);
+void         image_writer_free   (ImageWriter  *writer);
 
-/* A planar 3 x height x width float image written by a writer: PFM (values
- * as they are) or 16-bit PNG of (v + 1) / 2 (for [-1, 1] data), by format. */
-ImageWriter *image_write_planar  (const char   *path,
+/* A planar 3 x height x width float image written to file: PFM (values as
+ * they are) or 16-bit PNG of (v + 1) / 2 (for [-1, 1] data), by format. */
+gboolean     image_write_planar  (FILE         *file,
+                                  const char   *path,
                                   ImageFormat   format,
                                   const float  *planar,
                                   int           width,

@@ -57,7 +57,7 @@ hz_choose () {
     elif command -v sudo >/dev/null; then
         # sudo drops the environment; keep the variables the scripts read.
         set -- "$top/scripts/debian13-root" "$@"
-        for name in $(env | sed -n 's/^\(CI\|MESON_TESTTHREADS\|HARMONIZE_[A-Za-z0-9_]*\)=.*/\1/p'); do
+        for name in $(env | sed -n 's/^\(CI\|MESON_TESTTHREADS\|HARMONIZE_[A-Za-z0-9_]*\|HZ_[A-Za-z0-9_]*\)=.*/\1/p'); do
             set -- "$name=$(printenv "$name")" "$@"
         done
         exec sudo env "$@"

@@ -3,6 +3,7 @@
  * with its checksum mended, so that mutations reach the checks behind it. */
 #include "hz-net.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
@@ -26,7 +27,7 @@ load (const guint8 *data,
       g_error_free (error);
       return;
     }
-  /* Every tensor's data is readable in full (the sanitizers watch). */
+  /* Every tensor's data is readable in full (the sanitizers watch) and finite. */
   for (guint i = 0; i < hz_weights_n_tensors (w); i++)
     {
       const HzTensor *t = hz_weights_nth (w, i);
@@ -34,6 +35,9 @@ load (const guint8 *data,
 
       for (int d = 0; d < t->ndim; d++)
         count *= t->shape[d];
+      for (gsize k = 0; k < count; k++)
+        if (!isfinite (t->data[k]))
+          __builtin_trap ();
       sum += t->data[0] + t->data[count - 1];
       if (hz_weights_lookup (w, t->name) != t)
         __builtin_trap ();

@@ -214,6 +214,8 @@ def hostile_inputs(d, f, base):
     for o in ['0,-2147483648', '0,2147483647', '2147483647,2147483647', '0,-2147483500', '1000,1000',
               '-30,0', '-2147483648,-2147483648']:
         expect_failure(f'--offset {o}', layer + ['--offset', o], 1, 'does not overlap the background', out)
+    for b in ['2147483647,0,2147483647,10', '-2147483648,-2147483648,2147483647,2147483647']:
+        expect_failure(f'--box {b}', base + ['--box', b], 1, 'lies outside the image', out)
 
     # Damaged JPEG data that libjpeg would fill with grey rows.
     raw = open(f['comp_jpg'], 'rb').read()

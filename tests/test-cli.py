@@ -263,6 +263,7 @@ def hostile_inputs(d, f, base):
     expect_failure('an image from a named pipe nobody writes to', ['--composite', fifo, '--mask', f['mask']], 1,
                    'the file is empty', out)
     expect_failure('weights from a named pipe', base + ['--weights', fifo], 1, 'not a regular file', out)
+    expect_failure('a folder as the composite', ['--composite', d, '--mask', f['mask']], 1, 'Is a directory', out)
     check(time.monotonic() - start < 30, 'named pipes do not block')
     os.unlink(fifo)
 

@@ -341,10 +341,14 @@ image_load (const char  *path,
       fail (error, path, "cannot open", g_strerror (errno));
       return NULL;
     }
-  if (fstat (fd, &st) != 0 || S_ISDIR (st.st_mode)
-      || fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(file = fdopen (fd, "rb")))
+  int failed = fstat (fd, &st) != 0 ? errno : S_ISDIR (st.st_mode) ? EISDIR : 0;
+  if (!failed && fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) != 0)
+    failed = errno;
+  if (!failed && !(file = fdopen (fd, "rb")))
+    failed = errno;
+  if (failed)
     {
-      fail (error, path, "cannot read", S_ISDIR (st.st_mode) ? "it is a directory" : g_strerror (errno));
+      fail (error, path, "cannot read", g_strerror (failed));
       g_close (fd, NULL);
       return NULL;
     }

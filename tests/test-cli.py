@@ -257,6 +257,10 @@ def hostile_inputs(d, f, base):
                            timeout=120)
         same = key != 'comp' or open(out, 'rb').read() == want
         check(p.returncode == 0 and same, f'{key} from a pipe on /dev/stdin ({p.stderr!r})')
+    p = subprocess.run([CLI, '--composite', '/dev/stdin', '--mask', f['mask'], '--max-pixels', '1', '-o', out],
+                       input=b'\x89PNG\r\n\x1a\n' + bytes(2 << 20), capture_output=True, env=env, timeout=120)
+    check(p.returncode == 1 and b'more data than an image within the pixel limit' in p.stderr,
+          f'a pipe is read up to what the pixel limit allows ({p.stderr!r})')
     fifo = os.path.join(d, 'fifo')
     os.mkfifo(fifo)
     start = time.monotonic()

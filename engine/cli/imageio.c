@@ -301,6 +301,8 @@ image_read (FILE        *file,
   return NULL;
 }
 
+#define READ_CHUNK 65536
+
 /* A stream that cannot seek (a pipe), read whole; at most limit bytes. */
 static GByteArray *
 read_whole (FILE        *file,
@@ -309,7 +311,7 @@ read_whole (FILE        *file,
             GError     **error)
 {
   GByteArray *data = g_byte_array_new ();
-  guint8 chunk[65536];
+  guint8 chunk[READ_CHUNK];
   size_t n;
 
   while (data->len <= limit && (n = fread (chunk, 1, sizeof chunk, file)) > 0)
@@ -359,8 +361,9 @@ image_load (const char  *path,
       /* libpng and libjpeg read on from where the format was recognised only
        * in a stream that seeks: put the pipe's bytes in one. A stored PNG
        * takes about its raw size, at most 8 bytes a pixel, and its other
-       * chunks the megabyte. */
-      GByteArray *data = read_whole (file, path, 8 * max_pixels + (1 << 20), error);
+       * chunks the megabyte (a GByteArray holds 4 GiB at most). */
+      guint64 limit = MIN (8 * max_pixels + (1 << 20), G_MAXUINT - READ_CHUNK);
+      GByteArray *data = read_whole (file, path, limit, error);
       FILE *memory = data && data->len ? fmemopen (data->data, data->len, "rb") : NULL;
 
       if (data && data->len && !memory)

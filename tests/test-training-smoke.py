@@ -34,6 +34,12 @@ def lut_nodes():
     out = luts.apply_lut(colours.permute(0, 3, 1, 2), luts.load_hald(path)[None])[0, :, 0].T.numpy() * 255
     err = np.abs(out - raw[(r + 16 * g + 256 * b).reshape(-1)]).max()
     check(err < 1e-3, f'LUT lookup hits the Hald nodes of {os.path.basename(path)} (max error {err:.2g})')
+    x = luts.identity_colours(16).expand(2, 3, -1)
+    same = luts.lab_affine(x, torch.zeros(2, 3), torch.ones(2, 3))
+    darker = luts.lab_affine(x, torch.tensor([[-10.0, 0, 0], [0, 0, 8.0]]), torch.ones(2, 3))
+    check((same - x).abs().max() < 1e-6 and darker[0].mean() < x[0].mean() - 0.03
+          and (darker[1, 2] < x[1, 2]).float().mean() > 0.5,
+          'Lab look: no move is the identity, L down darkens, b up yellows (less blue)')
 
 
 def hold_out():

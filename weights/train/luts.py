@@ -8,11 +8,16 @@ The colour operations below work on colours as [B, 3, N] tensors (R'G'B' in 0..1
 them to the LUT's node colours, the dev benchmark applies some of them to image pixels.
 """
 import math
+import os
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'eval'))
+import colour  # noqa: E402
 
 LUMA = (0.299, 0.587, 0.114)
 
@@ -102,8 +107,19 @@ def fade(x, lift, crush):
 
 # ---- random looks --------------------------------------------------------------------------------
 
-def random_luts(batch, gen, device, n=16):
-    """A batch of procedural looks [B, 3, n, n, n]: each operation touches a random subset of the batch."""
+def lab_affine(x, shift, scale):
+    """Colours [B, 3, N] moved in CIE Lab (weights/eval/colour.py): Lab' = pivot + scale (Lab - pivot) + shift
+    per channel, pivot (50, 0, 0), shift and scale [B, 3]: a photo's whole colour statistics moved, as an
+    object cut from another photo has them."""
+    pivot = np.array([50.0, 0.0, 0.0])
+    lab = colour.srgb_to_lab(x.transpose(1, 2).double().cpu().numpy())
+    lab = pivot + (lab - pivot) * scale[:, None].double().cpu().numpy() + shift[:, None].double().cpu().numpy()
+    return torch.from_numpy(colour.lab_to_srgb(lab)).to(x).transpose(1, 2)
+
+
+def random_luts(batch, gen, device, n=16, p_lab=0.0):
+    """A batch of procedural looks [B, 3, n, n, n]: each operation touches a random subset of the batch
+    (with p_lab > 0, a Lab statistics move on that share first)."""
     def u(*shape):
         return torch.rand(*shape, generator=gen, device=device)
 
@@ -114,6 +130,11 @@ def random_luts(batch, gen, device, n=16):
         return torch.where(u(batch, 1, 1) < p, value, neutral)
 
     x = identity_colours(n, device).expand(batch, 3, -1)
+    if p_lab:
+        shift = sym(batch, 3) * torch.tensor([12.0, 12.0, 12.0], device=device)
+        scale = torch.exp(sym(batch, 3) * torch.tensor([0.3, 0.5, 0.5], device=device))
+        moved = lab_affine(x, shift, scale)
+        x = torch.where(u(batch, 1, 1) < p_lab, moved, x)
     gains = torch.exp(sym(batch, 3, 1) * 0.25) * 2 ** (sym(batch, 1, 1) * 0.8)
     x = exposure_wb(x, pick(0.6, gains, 1.0))
     x = gamma(x, pick(0.5, torch.exp(sym(batch, 3, 1) * 0.25 + sym(batch, 1, 1) * 0.3), 1.0))
@@ -132,13 +153,13 @@ def random_luts(batch, gen, device, n=16):
     return x.clamp(0, 1).reshape(batch, 3, n, n, n)
 
 
-def random_appearances(batch, bank, gen, device, p_bank=0.5, p_partial=0.3, p_identity=0.05):
-    """Per sample: a bank LUT (probability p_bank) or a procedural look, then with probability p_partial
-    only part of its strength, and with probability p_identity no change at all."""
+def random_appearances(batch, bank, gen, device, p_bank=0.5, p_partial=0.3, p_identity=0.05, p_lab=0.0):
+    """Per sample: a bank LUT (probability p_bank) or a procedural look (p_lab: see random_luts), then with
+    probability p_partial only part of its strength, and with probability p_identity no change at all."""
     def u(*shape):
         return torch.rand(*shape, generator=gen, device=device)
 
-    lut = random_luts(batch, gen, device)
+    lut = random_luts(batch, gen, device, p_lab=p_lab)
     if bank is not None and len(bank):
         chosen = bank[torch.randint(len(bank), (batch,), generator=gen, device=device)]
         lut = torch.where(u(batch, 1, 1, 1, 1) < p_bank, chosen, lut)

@@ -85,6 +85,8 @@ def parse_args(argv=None):
                    help='share of triplets whose look beta is the identity (a natural reference)')
     p.add_argument('--p-composite', type=float, default=0.0,
                    help='share of contents that are composites: the input look only inside a cut-out shape')
+    p.add_argument('--p-lab', type=float, default=0.0,
+                   help='share of procedural looks that first move the colours\' Lab statistics')
     p.add_argument('--aspects', default='1,0.75,1.333', help='crop aspects (width/height), one per step')
     p.add_argument('--amp', choices=['auto', 'on', 'off'], default='auto', help='bf16 autocast (auto: on CUDA)')
     p.add_argument('--compile', action='store_true', help='torch.compile the model')
@@ -245,7 +247,7 @@ def main(argv=None):
     gen = torch.Generator(device=device)
     gen.manual_seed(args.seed)
     sampler = TripletSampler(train, bank, gen, objects, args.min_scale, args.p_object, args.p_hole, args.p_bank,
-                             args.p_natural, args.p_composite)
+                             args.p_natural, args.p_composite, args.p_lab)
     val_gen = torch.Generator(device=device)
     val_gen.manual_seed(VAL_SEED)
     val = TripletSampler(dev, dev_bank, val_gen, objects, p_object=0, p_hole=args.p_hole)(

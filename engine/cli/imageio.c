@@ -482,7 +482,9 @@ image_writer_free (ImageWriter *w)
   g_free (w);
 }
 
-static ImageWriter *
+/* Not inlined into image_writer_new, whose setjmp would make gcc warn about
+ * g_new0's temporary. */
+G_GNUC_NO_INLINE static ImageWriter *
 writer_alloc (FILE        *file,
               const char  *path,
               ImageFormat  format,

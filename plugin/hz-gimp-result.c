@@ -87,13 +87,15 @@ hz_gimp_result_insert (GimpImage        *image,
   const HzScene *hz   = hz_gimp_scene_get (scene);
   GimpItem     *parent = gimp_item_get_parent (GIMP_ITEM (fg));
   GimpLayer    *layer;
-  gchar        *name;
+  gchar        *name, *fg_name;
   int           x, y;
   gboolean      inserted;
 
   g_return_val_if_fail (hz_gimp_scene_get_scale (scene) == 1.0, NULL);
 
-  name  = g_strdup_printf (_("%s (harmonized)"), gimp_item_get_name (GIMP_ITEM (fg)));
+  fg_name = gimp_item_get_name (GIMP_ITEM (fg));
+  name    = g_strdup_printf (_("%s (harmonized)"), fg_name);
+  g_free (fg_name);
   layer = gimp_layer_new (image, name,
                           hz->foreground.width, hz->foreground.height,
                           gimp_drawable_type_with_alpha (GIMP_DRAWABLE (fg)),

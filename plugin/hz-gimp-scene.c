@@ -120,6 +120,7 @@ resolve_mask (GimpImage            *image,
 {
   GimpLayerMask *layer_mask = gimp_layer_get_mask (fg);
   GimpChannel   *channel    = NULL;
+  gchar         *name;
 
   *mask = NULL;
   switch (gimp_procedure_config_get_choice_id (config, "mask-source"))
@@ -137,9 +138,10 @@ resolve_mask (GimpImage            *image,
           *mask = GIMP_DRAWABLE (layer_mask);
           return TRUE;
         }
+      name = gimp_item_get_name (GIMP_ITEM (fg));
       g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                   _("The layer “%s” has no layer mask."),
-                   gimp_item_get_name (GIMP_ITEM (fg)));
+                   _("The layer “%s” has no layer mask."), name);
+      g_free (name);
       return FALSE;
 
     case HZ_MASK_SELECTION:

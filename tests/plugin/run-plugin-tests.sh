@@ -24,6 +24,7 @@ command -v gimp-console >/dev/null 2>&1 || { echo "gimp-console not found: skipp
 : "${HARMONIZE_CLI:?the meson test environment sets HARMONIZE_CLI}"
 
 . "$here/gimp-home.sh"
+. "$here/sanitizer-logs.sh"
 cp "$plugin" "$dir/gimp-harmonize"
 mkdir -p "$dir/../scene-probe"
 cp "$probe" "$dir/../scene-probe/scene-probe"
@@ -60,7 +61,7 @@ run() {   # run MODE WEIGHTS [LOCALE]
 }
 
 run main "$weights"
-[ -n "${HZ_TEST_ONLY:-}" ] && exit $status
+[ -n "${HZ_TEST_ONLY:-}" ] && { sanitizer_check || status=1; exit $status; }
 if grep -q "harmonizing on 3 threads" "$tmp/main.log"; then
     echo "ok gimp-threads"
 else
@@ -82,4 +83,5 @@ else
     echo "FAIL script-fu:"; grep -v -e '^$' -e 'scriptfu-WARNING' "$tmp/script-fu.log" | tail -20
     status=1
 fi
+sanitizer_check || status=1
 exit $status

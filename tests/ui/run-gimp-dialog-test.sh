@@ -36,6 +36,7 @@ done
 # A temporary HOME ($tmp) with the plug-in's folder ($dir), as the plug-in's
 # headless tests make it.
 . "$here/../plugin/gimp-home.sh"
+. "$here/../plugin/sanitizer-logs.sh"
 cp "$plugin" "$dir/gimp-harmonize"
 gimpdir="$XDG_CONFIG_HOME/GIMP/3.0"
 # No welcome dialog: it shows when the config is older than GIMP, or asked for.
@@ -156,6 +157,7 @@ if [ "$mode" = missing-weights ]; then
     echo "after OK: $status, $layers layers: $names (before: $(cat "$HZ_UI_DIR/loaded"))"
     [ "$status" = execution-error ] || fail "the procedure returned $status"
     [ "$layers" -eq "$(cat "$HZ_UI_DIR/loaded")" ] || fail "the image changed"
+    sanitizer_check || fail "the plug-in's sanitizer reports (above)"
     echo ok
     exit 0
 fi
@@ -277,4 +279,5 @@ echo "after Ctrl+Z: $undone layers"
 gimp_exited() { ! kill -0 "$gimp_pid" 2>/dev/null; }
 wait_for 60 gimp_exited && gimp_pid=
 echo "screenshots in $artifacts"
+sanitizer_check || fail "the plug-in's sanitizer reports (above)"
 echo ok

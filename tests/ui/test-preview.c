@@ -172,6 +172,8 @@ main (void)
       return 77;
     }
   g_assert_no_error (error);
+  /* The main loop exists before the worker starts, as in the dialog. */
+  g_main_context_default ();
   background = hz_preview_scene_background (pscene);
   g_assert_cmpint (gdk_pixbuf_get_width (background), ==, BG_W);
   g_assert_cmpint (gdk_pixbuf_get_height (background), ==, BG_H);
@@ -184,8 +186,9 @@ main (void)
   hz_preview_free (preview);
 
   /* A burst of requests: the newest is answered, the others cancelled. */
+  g_clear_error (&last.error);
   memset (&last, 0, sizeof last);
-  preview = hz_preview_new (weights, 2, ready, &last);
+  preview = hz_preview_new (weights, HZ_TEST_THREADS, ready, &last);
   for (int i = 0; i < 5; i++)
     {
       args.strength = i / 4.0;

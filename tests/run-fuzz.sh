@@ -9,17 +9,20 @@
 #               test weights of width 8 ($HARMONIZE_MAKE_TEST_WEIGHTS makes them)
 # meson's compiler may be gcc, hence this separate small build.
 #
-#   run-fuzz.sh TARGET SOURCE_ROOT WORK_DIR [CLANG [required]]
+#   run-fuzz.sh TARGET SOURCE_ROOT WORK_DIR [CLANG [required|optional [ENGINE_CFLAGS...]]]
 #
-# Exits 77 (skipped) when clang or its libFuzzer is missing, or fails then if
+# ENGINE_CFLAGS: what meson compiles the engine with (its defines). Exits 77
+# (skipped) when clang or its libFuzzer is missing, or fails then if
 # "required" is given (meson -Dfuzz=enabled). Inputs that crash are left in
 # WORK_DIR/fuzz-TARGET.d as crash-*; the corpus grows there between runs.
 set -eu
 
 target=$1
 src=$(cd "$2" && pwd)
+work=$3
 cc=${4:-clang}
 required=${5:-}
+shift $(($# < 5 ? $# : 5))   # "$@": the engine's flags
 seconds=${HZ_FUZZ_SECONDS:-60}
 
 skip() {
@@ -31,8 +34,8 @@ skip() {
 command -v "$cc" >/dev/null 2>&1 || skip "$cc not found"
 command -v pkg-config >/dev/null 2>&1 || skip "pkg-config not found"
 
-mkdir -p "$3/fuzz-$target.d"
-cd "$3/fuzz-$target.d"
+mkdir -p "$work/fuzz-$target.d"
+cd "$work/fuzz-$target.d"
 printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput (const uint8_t *d, size_t n) { return 0; }\n' > probe.c
 "$cc" -fsanitize=fuzzer probe.c -o probe 2>/dev/null || skip "$cc has no libFuzzer (-fsanitize=fuzzer)"
 
@@ -44,7 +47,7 @@ mkdir -p seeds corpus
 case $target in
 weights)
     deps=$(pkg-config --cflags --libs glib-2.0 zlib) || skip "glib-2.0 or zlib not found by pkg-config"
-    "$cc" $cflags -I"$src/engine" "$src/engine/hz-weights.c" "$src/engine/hz-arch.c" \
+    "$cc" $cflags "$@" -I"$src/engine" "$src/engine/hz-weights.c" "$src/engine/hz-arch.c" \
         "$src/tests/fuzz-weights.c" $deps -lm -o fuzz
     # Small valid files, fp32 and fp16, with and without metadata, one holding
     # NaN and infinity, and a beginning of the architecture (for hz_arch_check).
@@ -114,13 +117,13 @@ scene)
     for f in "$src"/engine/*.c; do
         if grep -q '^#include [<"]\(omp\|blis\)\.h[>"]' "$f"; then
             o=$(basename "$f" .c).o
-            gcc -O2 -fopenmp -std=gnu11 -D_GNU_SOURCE -c "$f" $(pkg-config --cflags glib-2.0) $blis_cflags -o "$o"
+            gcc -O2 -fopenmp -std=gnu11 -D_GNU_SOURCE "$@" -c "$f" $(pkg-config --cflags glib-2.0) $blis_cflags -o "$o"
             objects="$objects $o"
         else
             sources="$sources $f"
         fi
     done
-    "$cc" $cflags -Wno-source-uses-openmp -DHZ_WEIGHTS_DIR='"/nonexistent"' -I"$src/engine" $sources \
+    "$cc" $cflags -Wno-source-uses-openmp "$@" -I"$src/engine" $sources \
         "$src/tests/fuzz-scene.c" $objects $deps $blis_libs -lgomp -lm -o fuzz
     "$HARMONIZE_MAKE_TEST_WEIGHTS" weights.hzw 8
     export HARMONIZE_TEST_WEIGHTS="$PWD/weights.hzw"

@@ -139,7 +139,7 @@ def decode(data):
     if file_size > len(data):
         raise FormatError(f'truncated: {len(data)} of the {file_size} bytes its header announces')
     if file_size < len(data):
-        raise FormatError(f'{len(data) - file_size} bytes of unexpected data after the {file_size} its header announces')
+        raise FormatError(f'{len(data) - file_size} bytes of unexpected data after the {file_size} bytes its header announces')
     if any(reserved):
         raise FormatError('reserved header bytes are not zero')
     if checksum(data) != stored:

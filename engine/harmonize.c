@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "hz-blis.h"
 #include "hz-colormap.h"
 #include "hz-net.h"
@@ -47,7 +49,17 @@ hz_default_weights_path (void)
 void
 hz_init (void)
 {
-  hz_blis_init ();
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      const char *dir = g_getenv ("HARMONIZE_LOCALEDIR");
+
+      hz_blis_init ();
+      bindtextdomain (GETTEXT_PACKAGE, dir && *dir ? dir : HZ_LOCALEDIR);
+      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+      g_once_init_leave (&done, 1);
+    }
 }
 
 /* A network runs best at the size it was trained at: the file says which. */
@@ -62,7 +74,7 @@ read_working_size (const HzWeights *weights,
   if (meta && !g_ascii_string_to_signed (meta, 10, HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX, &n, NULL))
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                   "%s: its working size '%s' is not a whole number from %d to %d",
+                   _("%s: its working size '%s' is not a whole number from %d to %d"),
                    hz_weights_source (weights), meta, HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX);
       return FALSE;
     }
@@ -83,8 +95,8 @@ hz_model_load (const char  *path,
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                   "weights file '%s' not found: the trained weights are not installed "
-                   "(see weights/README.md; the HARMONIZE_WEIGHTS environment variable names another file)",
+                   _("weights file '%s' not found: the trained weights are not installed "
+                   "(see weights/README.md; the HARMONIZE_WEIGHTS environment variable names another file)"),
                    path);
       return NULL;
     }
@@ -230,7 +242,7 @@ stage_report (const Stage *s,
   if (g_cancellable_is_cancelled (s->options->cancellable)
       || (s->options->progress && !stage_progress (fraction, (gpointer) s)))
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_CANCELLED, "cancelled");
+      g_set_error (error, HZ_ERROR, HZ_ERROR_CANCELLED, _("cancelled"));
       return FALSE;
     }
   return TRUE;
@@ -248,7 +260,7 @@ ensure (float  **buf,
   float *p = g_try_realloc (*buf, n * sizeof (float));
   if (!p)
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_MEMORY, "out of memory");
+      g_set_error (error, HZ_ERROR, HZ_ERROR_MEMORY, _("out of memory"));
       return FALSE;
     }
   *buf = p;
@@ -288,7 +300,7 @@ hz_fit_scene (HzContext        *ctx,
   int size = options->working_size ? options->working_size : ctx->model->working_size;
   if (size < HZ_WORKING_SIZE_MIN || size > HZ_WORKING_SIZE_MAX)
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, "the working size %d is not in %d..%d",
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, _("the working size %d is not in %d..%d"),
                    options->working_size, HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX);
       return FALSE;
     }

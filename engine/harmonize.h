@@ -36,10 +36,12 @@ typedef enum
 
 /* Prepares the engine once per process: BLIS's choice of kernels (which
  * briefly changes the environment, see hz-blis.c) and the engine's
- * translations. Call it from the main thread before any other thread of the
- * program starts; hz_model_load calls it, which is enough for a program that
- * loads its model before it starts threads. Until it has run, the engine
- * works with BLIS's own (possibly much slower) kernel choice. */
+ * translations (gettext domain "gimp-harmonize-engine", in the installed
+ * locale folder or in the one HARMONIZE_LOCALEDIR names). Call it from the
+ * main thread before any other thread of the program starts; hz_model_load
+ * calls it, which is enough for a program that loads its model before it
+ * starts threads. Until it has run, the engine works with BLIS's own
+ * (possibly much slower) kernel choice. */
 void        hz_init                   (void);
 
 /* ---- model ---------------------------------------------------------------- */

@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 
 #define ARCH_NAME "ssh-unet-tile-se-norm"
 
@@ -126,14 +128,14 @@ hz_arch_width (const HzWeights *weights,
           char *list = widths_string ();
 
           g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                       "%s: the network width '%s' is not one this engine runs (%s)", source, meta, list);
+                       _("%s: the network width '%s' is not one this engine runs (%s)"), source, meta, list);
           g_free (list);
           return FALSE;
         }
     }
   else if (!first || first->ndim != 4)
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, "%s: tensor 'conv1_1.weight' is missing", source);
+      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, _("%s: tensor 'conv1_1.weight' is missing"), source);
       return FALSE;
     }
   else
@@ -144,8 +146,8 @@ hz_arch_width (const HzWeights *weights,
           char *list = widths_string ();
 
           g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                       "%s: conv1_1 has %" G_GINT64_FORMAT " output channels, not a network width "
-                       "this engine runs (%s)", source, w, list);
+                       _("%s: conv1_1 has %" PRId64 " output channels, not a network width "
+                       "this engine runs (%s)"), source, w, list);
           g_free (list);
           return FALSE;
         }
@@ -190,7 +192,7 @@ hz_arch_check (const HzWeights *weights,
   if (name && strcmp (name, ARCH_NAME) != 0)
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                   "%s: made for the architecture '%s', not " ARCH_NAME, source, name);
+                   _("%s: made for the architecture '%s', not %s"), source, name, ARCH_NAME);
       return FALSE;
     }
   if (!hz_arch_width (weights, &width, error))
@@ -203,7 +205,7 @@ hz_arch_check (const HzWeights *weights,
 
       if (!t)
         {
-          g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, "%s: tensor '%s' is missing", source, a->name);
+          g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, _("%s: tensor '%s' is missing"), source, a->name);
           return FALSE;
         }
       if (t->ndim != a->ndim || memcmp (t->shape, a->shape, a->ndim * sizeof (int64_t)) != 0)
@@ -212,7 +214,7 @@ hz_arch_check (const HzWeights *weights,
           char *want = shape_string (a->ndim, a->shape);
 
           g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                       "%s: tensor '%s' has shape %s, expected %s for width %d",
+                       _("%s: tensor '%s' has shape %s, expected %s for width %d"),
                        source, a->name, got, want, width);
           g_free (got);
           g_free (want);
@@ -227,7 +229,7 @@ hz_arch_check (const HzWeights *weights,
       if (!in_arch (extra))
         {
           g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                       "%s: unexpected tensor '%s' (not part of " ARCH_NAME ")", source, extra);
+                       _("%s: unexpected tensor '%s' (not part of %s)"), source, extra, ARCH_NAME);
           return FALSE;
         }
     }

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #define SRGB_DECODE_KNEE 0.04045
 #define SRGB_ENCODE_KNEE 0.0031308
@@ -261,7 +262,7 @@ hz_colormap_fit (HzColorMap   *map,
   if (!(total > 0.0))
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                   "the colour fit has no pixels with a non-zero mask");
+                   _("the colour fit has no pixels with a non-zero mask"));
       return FALSE;
     }
 
@@ -279,7 +280,7 @@ hz_colormap_fit (HzColorMap   *map,
   if (!cholesky_solve (ata, aty, K))
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                   "the colour fit is degenerate (too few distinct colours)");
+                   _("the colour fit is degenerate (too few distinct colours)"));
       return FALSE;
     }
 

@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "hz-blis.h"
 #include "hz-ops.h"
@@ -429,7 +430,7 @@ step (Run         *run,
                                             o->progress_data))
             || (o->cancellable && g_cancellable_is_cancelled (o->cancellable))))
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_CANCELLED, "Cancelled");
+      g_set_error (error, HZ_ERROR, HZ_ERROR_CANCELLED, _("Cancelled"));
       return FALSE;
     }
   return TRUE;
@@ -530,7 +531,7 @@ hz_net_forward (const HzNet      *net,
       || h > MAX_SIDE || w > MAX_SIDE || hr > MAX_SIDE || wr > MAX_SIDE)
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                   "Network input of %d x %d with a reference of %d x %d: sides must be 1 to %d",
+                   _("Network input of %d x %d with a reference of %d x %d: sides must be 1 to %d"),
                    w, h, wr, hr, MAX_SIDE);
       return FALSE;
     }
@@ -557,7 +558,7 @@ hz_net_forward (const HzNet      *net,
       if (!buffers->data)
         {
           g_set_error (error, HZ_ERROR, HZ_ERROR_MEMORY,
-                       "Out of memory for the network's buffers (%" G_GSIZE_FORMAT " MiB)",
+                       _("Out of memory for the network's buffers (%zu MiB)"),
                        top_floats * sizeof (float) >> 20);
           return FALSE;
         }

@@ -4,6 +4,8 @@
 
 #include <math.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 
 /* Rows read per reader call, fewer for very wide images (~8 MB a chunk). */
 #define CHUNK_ROWS    64
@@ -35,7 +37,7 @@ grow_buffer (gpointer *buf,
 static gboolean
 out_of_memory (GError **error)
 {
-  g_set_error (error, HZ_ERROR, HZ_ERROR_MEMORY, "out of memory");
+  g_set_error (error, HZ_ERROR, HZ_ERROR_MEMORY, _("out of memory"));
   return FALSE;
 }
 
@@ -357,8 +359,8 @@ check_reader (const HzReader *r,
 {
   if (r->width > 0 && r->height > 0 && r->read)
     return TRUE;
-  g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, "the %s is empty (%dx%d)",
-               what, r->width, r->height);
+  g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, _("the %s is empty (%dx%d)"),
+               _(what), r->width, r->height);
   return FALSE;
 }
 
@@ -376,7 +378,7 @@ read_rows (const HzReader  *r,
   if (local)
     g_propagate_error (error, local);
   else
-    g_set_error (error, HZ_ERROR, HZ_ERROR_IO, "reading the image failed");
+    g_set_error (error, HZ_ERROR, HZ_ERROR_IO, _("reading the image failed"));
   return FALSE;
 }
 
@@ -395,7 +397,7 @@ report (const Progress *p,
   if (g_cancellable_is_cancelled (p->cancellable)
       || (p->func && !p->func (CLAMP (fraction, 0.0, 1.0), p->data)))
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_CANCELLED, "cancelled");
+      g_set_error (error, HZ_ERROR, HZ_ERROR_CANCELLED, _("cancelled"));
       return FALSE;
     }
   return TRUE;
@@ -450,7 +452,7 @@ mask_bbox (HzSceneThumbs   *t,
 
   if (x1 < 0)
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, "the mask is empty");
+      g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, _("the mask is empty"));
       return FALSE;
     }
   *bbox = (HzRect) { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
@@ -586,7 +588,7 @@ hz_scene_read (HzSceneThumbs   *t,
   Progress progress = { progress_func, progress_data, cancellable };
   HzRect canvas = { 0, 0, bg->width, bg->height }, bbox;
 
-  if (!check_reader (fg, "foreground", error) || !check_reader (bg, "background", error))
+  if (!check_reader (fg, N_("foreground"), error) || !check_reader (bg, N_("background"), error))
     return FALSE;
 
   if (!scene->has_box)
@@ -595,7 +597,7 @@ hz_scene_read (HzSceneThumbs   *t,
            || !rect_intersect (&scene->box, &canvas, &t->box))
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                   "the reference box %dx%d%+d%+d lies outside the image (%dx%d)",
+                   _("the reference box %dx%d%+d%+d lies outside the image (%dx%d)"),
                    scene->box.width, scene->box.height, scene->box.x, scene->box.y,
                    bg->width, bg->height);
       return FALSE;
@@ -609,8 +611,8 @@ hz_scene_read (HzSceneThumbs   *t,
   if (left >= bg->width || top >= bg->height || left + bbox.width <= 0 || top + bbox.height <= 0)
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                   "the foreground does not overlap the background: its mask, %dx%d at "
-                   "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ", lies outside the %dx%d background",
+                   _("the foreground does not overlap the background: its mask, %dx%d at "
+                   "%" PRId64 ",%" PRId64 ", lies outside the %dx%d background"),
                    bbox.width, bbox.height, left, top, bg->width, bg->height);
       return FALSE;
     }
@@ -644,12 +646,12 @@ hz_scene_read (HzSceneThumbs   *t,
     {
       if (scene->has_box)
         g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                     "the reference box %dx%d%+d%+d is entirely covered by the foreground",
+                     _("the reference box %dx%d%+d%+d is entirely covered by the foreground"),
                      t->box.width, t->box.height, t->box.x, t->box.y);
       else
         g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
-                     "the mask covers the whole background: none of it is left to compare "
-                     "the foreground with");
+                     _("the mask covers the whole background: none of it is left to compare "
+                     "the foreground with"));
       return FALSE;
     }
   hz_resampler_finish (&t->content_rs, t->content, NULL);

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <zlib.h>
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 
 #define MAGIC            "\x89HZW\r\n\x1a\n"
 #define MAGIC_SIZE       8
@@ -78,7 +80,7 @@ read_bytes (Reader        *r,
             const char    *what)
 {
   if (n > r->size - r->pos)
-    return fail (r, "truncated: %s ends past the end of the file", what);
+    return fail (r, _("truncated: %s ends past the end of the file"), _(what));
   *out = r->data + r->pos;
   r->pos += n;
   return TRUE;
@@ -126,12 +128,12 @@ read_name (Reader     *r,
   if (!read_u32 (r, &len, what))
     return FALSE;
   if (len == 0 || len > NAME_MAX_BYTES)
-    return fail (r, "%s has a length of %u bytes (1 to %d allowed)", what, len, NAME_MAX_BYTES);
+    return fail (r, _("%s has a length of %u bytes (1 to %d allowed)"), _(what), len, NAME_MAX_BYTES);
   if (!read_bytes (r, len, &p, what))
     return FALSE;
   for (guint32 i = 0; i < len; i++)
     if (p[i] < 0x21 || p[i] > 0x7e)
-      return fail (r, "%s holds a byte 0x%02x that is not printable ASCII", what, p[i]);
+      return fail (r, _("%s holds a byte 0x%02x that is not printable ASCII"), _(what), p[i]);
   *out = g_strndup ((const char *) p, len);
   return TRUE;
 }
@@ -147,17 +149,17 @@ read_meta (Reader     *r,
       char         *key;
       guint32       len;
 
-      if (!read_name (r, &key, "a metadata key"))
+      if (!read_name (r, &key, N_("a metadata key")))
         return FALSE;
       if (g_hash_table_contains (meta, key))
-        fail (r, "metadata key '%s' appears twice", key);
-      else if (!read_u32 (r, &len, "a metadata value") ||
-               !read_bytes (r, len, &p, "a metadata value"))
+        fail (r, _("metadata key '%s' appears twice"), key);
+      else if (!read_u32 (r, &len, N_("a metadata value")) ||
+               !read_bytes (r, len, &p, N_("a metadata value")))
         ;
       else if (len > VALUE_MAX_BYTES)
-        fail (r, "metadata '%s' is longer than %d bytes", key, VALUE_MAX_BYTES);
+        fail (r, _("metadata '%s' is longer than %d bytes"), key, VALUE_MAX_BYTES);
       else if (memchr (p, 0, len) || !g_utf8_validate ((const char *) p, len, NULL))
-        fail (r, "metadata '%s' is not valid UTF-8 text", key);
+        fail (r, _("metadata '%s' is not valid UTF-8 text"), key);
       else
         {
           g_hash_table_insert (meta, key, g_strndup ((const char *) p, len));
@@ -185,38 +187,38 @@ read_tensor_entry (Reader    *r,
   guint64 count = 1, expected;
   char   *name;
 
-  if (!read_name (r, &name, "a tensor name"))
+  if (!read_name (r, &name, N_("a tensor name")))
     return FALSE;
   t->name = name;
-  if (!read_u32 (r, &place->dtype, "the tensor index") ||
-      !read_u32 (r, &ndim, "the tensor index"))
+  if (!read_u32 (r, &place->dtype, N_("the tensor index")) ||
+      !read_u32 (r, &ndim, N_("the tensor index")))
     return FALSE;
   if (place->dtype != DTYPE_F32 && place->dtype != DTYPE_F16)
-    return fail (r, "tensor '%s' has unknown data type %u", name, place->dtype);
+    return fail (r, _("tensor '%s' has unknown data type %u"), name, place->dtype);
   if (ndim < 1 || ndim > HZ_WEIGHTS_MAX_DIMS)
-    return fail (r, "tensor '%s' has %u dimensions (1 to %d allowed)",
+    return fail (r, _("tensor '%s' has %u dimensions (1 to %d allowed)"),
                  name, ndim, HZ_WEIGHTS_MAX_DIMS);
   t->ndim = ndim;
   for (guint32 d = 0; d < ndim; d++)
     {
       guint64 dim;
 
-      if (!read_le (r, &dim, "the tensor index", 8))
+      if (!read_le (r, &dim, N_("the tensor index"), 8))
         return FALSE;
       if (dim == 0)
-        return fail (r, "tensor '%s' has a dimension of size 0", name);
+        return fail (r, _("tensor '%s' has a dimension of size 0"), name);
       /* Every element needs at least two bytes of the file. */
       if (!g_uint64_checked_mul (&count, count, dim) || count > r->size)
-        return fail (r, "tensor '%s' has a shape too large for the file", name);
+        return fail (r, _("tensor '%s' has a shape too large for the file"), name);
       t->shape[d] = (int64_t) dim;
     }
-  if (!read_le (r, &place->offset, "the tensor index", 8) ||
-      !read_le (r, &place->n_bytes, "the tensor index", 8))
+  if (!read_le (r, &place->offset, N_("the tensor index"), 8) ||
+      !read_le (r, &place->n_bytes, N_("the tensor index"), 8))
     return FALSE;
   expected = count * (place->dtype == DTYPE_F32 ? 4 : 2);
   if (place->n_bytes != expected)
-    return fail (r, "tensor '%s' claims %" G_GUINT64_FORMAT " bytes of data, its shape needs %"
-                 G_GUINT64_FORMAT, name, place->n_bytes, expected);
+    return fail (r, _("tensor '%s' claims %" PRIu64 " bytes of data, its shape needs %"
+                 PRIu64), name, place->n_bytes, expected);
   return TRUE;
 }
 
@@ -366,39 +368,39 @@ read_header (Reader  *r,
   guint64 file_size;
 
   if (r->size == 0)
-    return fail (r, "empty file (not a gimp-harmonize weights file)");
+    return fail (r, _("empty file (not a gimp-harmonize weights file)"));
   if (r->size < MAGIC_SIZE || memcmp (r->data, MAGIC, MAGIC_SIZE) != 0)
-    return fail (r, "not a gimp-harmonize weights file (bad magic)");
+    return fail (r, _("not a gimp-harmonize weights file (bad magic)"));
   r->pos = MAGIC_SIZE;
-  if (!read_u32 (r, &version, "the header"))
+  if (!read_u32 (r, &version, N_("the header")))
     return FALSE;
   if (version > FORMAT_VERSION)
-    return fail (r, "format version %u is newer than this engine reads (%d)", version, FORMAT_VERSION);
+    return fail (r, _("format version %u is newer than this engine reads (%d)"), version, FORMAT_VERSION);
   if (version != FORMAT_VERSION)
-    return fail (r, "unknown format version %u (this engine reads %d)", version, FORMAT_VERSION);
-  if (!read_u32 (r, alignment, "the header") ||
-      !read_u32 (r, n_meta, "the header") ||
-      !read_u32 (r, n_tensors, "the header") ||
-      !read_le (r, &file_size, "the header", 8))
+    return fail (r, _("unknown format version %u (this engine reads %d)"), version, FORMAT_VERSION);
+  if (!read_u32 (r, alignment, N_("the header")) ||
+      !read_u32 (r, n_meta, N_("the header")) ||
+      !read_u32 (r, n_tensors, N_("the header")) ||
+      !read_le (r, &file_size, N_("the header"), 8))
     return FALSE;
   if (r->size < HEADER_SIZE)
-    return fail (r, "truncated: the header ends past the end of the file");
+    return fail (r, _("truncated: the header ends past the end of the file"));
   if (file_size > r->size)
-    return fail (r, "truncated: %" G_GSIZE_FORMAT " of the %" G_GUINT64_FORMAT " bytes its header announces",
+    return fail (r, _("truncated: %zu of the %" PRIu64 " bytes its header announces"),
                  r->size, file_size);
   if (file_size < r->size)
-    return fail (r, "%" G_GUINT64_FORMAT " bytes of unexpected data after the %" G_GUINT64_FORMAT
-                 " bytes its header announces", r->size - file_size, file_size);
+    return fail (r, _("%" PRIu64 " bytes of unexpected data after the %" PRIu64
+                 " bytes its header announces"), r->size - file_size, file_size);
   /* The reserved bytes are not under the checksum: they must be zeros. */
   for (guint i = CHECKSUM_SIZE; i < CHECKSUM_FIELD; i++)
     if (r->data[CHECKSUM_OFFSET + i] != 0)
-      return fail (r, "reserved header bytes are not zero");
-  if (!read_u32 (r, &stored, "the header"))
+      return fail (r, _("reserved header bytes are not zero"));
+  if (!read_u32 (r, &stored, N_("the header")))
     return FALSE;
   if (compute_checksum (r->data, r->size) != stored)
-    return fail (r, "checksum mismatch (file corrupt)");
+    return fail (r, _("checksum mismatch (file corrupt)"));
   if (*alignment < ALIGNMENT_MIN || *alignment > ALIGNMENT_MAX || (*alignment & (*alignment - 1)))
-    return fail (r, "alignment %u is not a power of two from %d to %d",
+    return fail (r, _("alignment %u is not a power of two from %d to %d"),
                  *alignment, ALIGNMENT_MIN, ALIGNMENT_MAX);
   r->pos = HEADER_SIZE;
   return TRUE;
@@ -421,7 +423,7 @@ parse (HzWeights *w,
 
   /* An index entry takes at least 37 bytes: bound the count before allocating. */
   if (n_tensors > (r.size - r.pos) / 37)
-    return fail (&r, "truncated: the tensor index (%u tensors) ends past the end of the file", n_tensors);
+    return fail (&r, _("truncated: the tensor index (%u tensors) ends past the end of the file"), n_tensors);
   w->tensors = g_new0 (HzTensor, MAX (n_tensors, 1));
   places = g_new0 (Placement, MAX (n_tensors, 1));
   for (guint32 i = 0; i < n_tensors; i++)
@@ -433,7 +435,7 @@ parse (HzWeights *w,
         goto out;
       if (!g_hash_table_insert (w->by_name, (gpointer) t->name, t))
         {
-          fail (&r, "tensor '%s' appears twice", t->name);
+          fail (&r, _("tensor '%s' appears twice"), t->name);
           goto out;
         }
     }
@@ -447,18 +449,18 @@ parse (HzWeights *w,
 
       if (place->offset % alignment != 0)
         {
-          fail (&r, "tensor '%s' data offset %" G_GUINT64_FORMAT " is not a multiple of the alignment %u",
+          fail (&r, _("tensor '%s' data offset %" PRIu64 " is not a multiple of the alignment %u"),
                 name, place->offset, alignment);
           goto out;
         }
       if (place->offset < end)
         {
-          fail (&r, "tensor '%s' data overlaps the index or the tensor before it", name);
+          fail (&r, _("tensor '%s' data overlaps the index or the tensor before it"), name);
           goto out;
         }
       if (place->offset > r.size || place->n_bytes > r.size - place->offset)
         {
-          fail (&r, "truncated: tensor '%s' data ends past the end of the file", name);
+          fail (&r, _("truncated: tensor '%s' data ends past the end of the file"), name);
           goto out;
         }
       end = place->offset + place->n_bytes;
@@ -466,14 +468,14 @@ parse (HzWeights *w,
       gssize bad = first_non_finite (w->tensors[i].data, element_count (place));
       if (bad >= 0)
         {
-          fail (&r, "tensor '%s' holds %g at element %" G_GSSIZE_FORMAT " (weights must be finite)",
+          fail (&r, _("tensor '%s' holds %g at element %zd (weights must be finite)"),
                 name, w->tensors[i].data[bad], bad);
           goto out;
         }
     }
   if (end != r.size)
     {
-      fail (&r, "%" G_GUINT64_FORMAT " bytes of unexpected data after the last tensor", r.size - end);
+      fail (&r, _("%" PRIu64 " bytes of unexpected data after the last tensor"), r.size - end);
       goto out;
     }
   ok = TRUE;
@@ -519,14 +521,14 @@ hz_weights_open (const char *path,
     {
       int saved = errno;
 
-      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, "%s: cannot open the weights file: %s",
+      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, _("%s: cannot open the weights file: %s"),
                    path, g_strerror (saved));
       return NULL;
     }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                   "%s: not a regular file (weights are mapped from a file, not read from a pipe)", path);
+                   _("%s: not a regular file (weights are mapped from a file, not read from a pipe)"), path);
       g_close (fd, NULL);
       return NULL;
     }
@@ -534,7 +536,7 @@ hz_weights_open (const char *path,
   g_close (fd, NULL);
   if (!mapped)
     {
-      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, "%s: cannot map the weights file: %s",
+      g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, _("%s: cannot map the weights file: %s"),
                    path, map_error->message);
       g_error_free (map_error);
       return NULL;
@@ -658,20 +660,20 @@ check_writable (const HzTensor *tensors,
       const char     *defect = NULL;
 
       if (!valid_name (t->name))
-        defect = "a name of 1 to 255 printable ASCII characters without spaces";
+        defect = N_("a name of 1 to 255 printable ASCII characters without spaces");
       else if (!g_hash_table_add (seen, (gpointer) t->name))
-        defect = "a name of its own (it appears twice)";
+        defect = N_("a name of its own (it appears twice)");
       else if (t->ndim < 1 || t->ndim > HZ_WEIGHTS_MAX_DIMS)
-        defect = "1 to 4 dimensions";
+        defect = N_("1 to 4 dimensions");
       else if (!t->data)
-        defect = "data";
+        defect = N_("data");
       for (int d = 0; !defect && d < t->ndim; d++)
         if (t->shape[d] < 1 || t->shape[d] > G_MAXINT32)
-          defect = "dimensions from 1 to 2^31 - 1";
+          defect = N_("dimensions from 1 to 2^31 - 1");
       if (defect)
         {
-          g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, "%s: cannot write tensor %u ('%s'): it needs %s",
-                       path, i, t->name ? t->name : "(null)", defect);
+          g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, _("%s: cannot write tensor %u ('%s'): it needs %s"),
+                       path, i, t->name ? t->name : "(null)", _(defect));
           ok = FALSE;
         }
     }

@@ -1,64 +1,21 @@
-/* gimp-harmonize: the GIMP 3 plug-in.
- *
- * One image procedure, plug-in-harmonize: fits the engine's colour mapping
- * for a foreground layer against its background and adds the harmonized
- * foreground as a new layer above it.
- */
+/* gimp-harmonize: the procedure plug-in-harmonize (see harmonize-plugin.h). */
 
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
 
+#include "harmonize-plugin.h"
 #include "harmonize.h"
-#include "hz-dialog.h"
 #include "hz-gimp-result.h"
 #include "hz-gimp-scene.h"
 #include "hz-procedure.h"
 
-#define PLUG_IN_PROC   "plug-in-harmonize"
+#define PLUG_IN_PROC   HZ_PROCEDURE_NAME
 
 /* Bytes of pixel tiles the plug-in keeps (see harmonize_run). */
 #define TILE_CACHE_SIZE (128 << 20)
 
 /* The share of the progress bar the fit takes; writing the layer the rest. */
 #define FIT_PROGRESS 0.85
-
-typedef struct _Harmonize      Harmonize;
-typedef struct _HarmonizeClass HarmonizeClass;
-
-struct _Harmonize
-{
-  GimpPlugIn parent_instance;
-};
-
-struct _HarmonizeClass
-{
-  GimpPlugInClass parent_class;
-};
-
-#define HARMONIZE_TYPE (harmonize_get_type ())
-GType harmonize_get_type (void) G_GNUC_CONST;
-
-G_DEFINE_TYPE (Harmonize, harmonize, GIMP_TYPE_PLUG_IN)
-
-GIMP_MAIN (HARMONIZE_TYPE)
-
-
-static GList *
-harmonize_query_procedures (GimpPlugIn *plug_in G_GNUC_UNUSED)
-{
-  return g_list_append (NULL, g_strdup (PLUG_IN_PROC));
-}
-
-/* Translations live in the plug-in's folder, locale/ (GIMP's default). */
-static gboolean
-harmonize_set_i18n (GimpPlugIn   *plug_in        G_GNUC_UNUSED,
-                    const gchar  *procedure_name G_GNUC_UNUSED,
-                    gchar       **gettext_domain,
-                    gchar       **catalog_dir    G_GNUC_UNUSED)
-{
-  *gettext_domain = g_strdup (GETTEXT_PACKAGE);
-  return TRUE;
-}
 
 static gboolean
 progress_cb (double   fraction,
@@ -166,8 +123,9 @@ harmonize_run (GimpProcedure        *procedure,
                GimpImage            *image,
                GimpDrawable        **drawables,
                GimpProcedureConfig  *config,
-               gpointer              run_data G_GNUC_UNUSED)
+               gpointer              run_data)
 {
+  HzDialogFunc      dialog = *(HzDialogFunc *) run_data;
   GimpValueArray   *values;
   GimpLayer        *layer;
   HzGimpBackground *background;
@@ -193,7 +151,7 @@ harmonize_run (GimpProcedure        *procedure,
   /* The dialog's previews and the run share the background. */
   background = hz_gimp_background_new (image);
   if (run_mode == GIMP_RUN_INTERACTIVE &&
-      ! hz_dialog_run (procedure, config, image, background))
+      ! dialog (procedure, config, image, background))
     {
       hz_gimp_background_free (background);
       return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
@@ -212,17 +170,16 @@ harmonize_run (GimpProcedure        *procedure,
   return values;
 }
 
-static GimpProcedure *
-harmonize_create_procedure (GimpPlugIn  *plug_in,
-                            const gchar *name)
+GimpProcedure *
+hz_harmonize_procedure_new (GimpPlugIn   *plug_in,
+                            HzDialogFunc  dialog)
 {
   GimpProcedure *procedure;
+  HzDialogFunc  *run_data = g_new (HzDialogFunc, 1);
 
-  if (g_strcmp0 (name, PLUG_IN_PROC) != 0)
-    return NULL;
-
-  procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
-                                        harmonize_run, NULL, NULL);
+  *run_data = dialog;
+  procedure = gimp_image_procedure_new (plug_in, PLUG_IN_PROC, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                        harmonize_run, run_data, g_free);
 
   gimp_procedure_set_image_types (procedure, "RGB*");
   gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
@@ -235,7 +192,7 @@ harmonize_create_procedure (GimpPlugIn  *plug_in,
        "look as if it had been photographed with the background, using the "
        "SSH harmonization network (Jiang et al., ICCV 2021). The reference "
        "box chooses the part of the background to match."),
-     name);
+     PLUG_IN_PROC);
   gimp_procedure_set_attribution (procedure, "gimp-harmonize authors",
                                   "gimp-harmonize authors", "2025");
 
@@ -245,19 +202,4 @@ harmonize_create_procedure (GimpPlugIn  *plug_in,
                                          _("The new layer"),
                                          FALSE, G_PARAM_READWRITE);
   return procedure;
-}
-
-static void
-harmonize_class_init (HarmonizeClass *klass)
-{
-  GimpPlugInClass *plug_in_class = GIMP_PLUG_IN_CLASS (klass);
-
-  plug_in_class->query_procedures = harmonize_query_procedures;
-  plug_in_class->create_procedure = harmonize_create_procedure;
-  plug_in_class->set_i18n         = harmonize_set_i18n;
-}
-
-static void
-harmonize_init (Harmonize *harmonize G_GNUC_UNUSED)
-{
 }

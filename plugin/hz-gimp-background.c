@@ -153,20 +153,16 @@ strip_to_below (GimpImage *image,
  * layer in it holding its projection: the visible result of the layers
  * below the foreground. */
 static gboolean
-composite_below (HzGimpBackground  *background,
-                 GimpLayer         *fg,
-                 GError           **error)
+make_composite (HzGimpBackground  *background,
+                GimpLayer         *fg,
+                GError           **error)
 {
-  GimpImage  *dup;
+  GimpImage  *dup = gimp_image_duplicate (background->image);
   GimpLayer **top;
-  gint64      start = g_get_monotonic_time ();
+  gboolean    empty;
 
-  gimp_progress_init (_("Compositing the layers below the foreground"));
-  gimp_progress_pulse ();
-  dup = gimp_image_duplicate (background->image);
   if (! dup)
     {
-      gimp_progress_end ();
       g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
                            _("Could not copy the image to composite the layers "
                              "below the foreground."));
@@ -177,31 +173,45 @@ composite_below (HzGimpBackground  *background,
   strip_to_below (background->image, fg, dup);
 
   top = gimp_image_get_layers (dup);
-  if (! top || ! top[0])
+  empty = ! top || ! top[0];
+  g_free (top);
+  if (empty)
     {
-      g_free (top);
-      gimp_progress_end ();
       g_set_error_literal (error, HZ_ERROR, HZ_ERROR_INPUT,
                            _("There are no layers below the foreground; "
                              "choose a background layer."));
       return FALSE;
     }
-  g_free (top);
 
   gimp_progress_pulse ();
   background->below = gimp_layer_new_from_visible (dup, dup, "below");
-  if (! background->below || ! gimp_image_insert_layer (dup, background->below, NULL, 0))
-    {
-      background->below = NULL;
-      gimp_progress_end ();
-      g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
-                           _("Could not composite the layers below the foreground."));
-      return FALSE;
-    }
+  if (background->below && gimp_image_insert_layer (dup, background->below, NULL, 0))
+    return TRUE;
+  if (background->below)
+    gimp_item_delete (GIMP_ITEM (background->below));
+  background->below = NULL;
+  g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
+                       _("Could not composite the layers below the foreground."));
+  return FALSE;
+}
+
+/* make_composite with GIMP's progress. */
+static gboolean
+composite_below (HzGimpBackground  *background,
+                 GimpLayer         *fg,
+                 GError           **error)
+{
+  gint64   start = g_get_monotonic_time ();
+  gboolean made;
+
+  gimp_progress_init (_("Compositing the layers below the foreground"));
+  gimp_progress_pulse ();
+  made = make_composite (background, fg, error);
   gimp_progress_end ();
-  g_debug ("background: the layers below composited in %.0f ms",
-           (g_get_monotonic_time () - start) / 1e3);
-  return TRUE;
+  if (made)
+    g_debug ("background: the layers below composited in %.0f ms",
+             (g_get_monotonic_time () - start) / 1e3);
+  return made;
 }
 
 GimpLayer *

@@ -3,6 +3,7 @@
  * those cases run this program again with another environment. */
 
 #include "hz-blis.h"
+#include "proc-threads.h"
 
 #include <math.h>
 #include <string.h>
@@ -140,21 +141,6 @@ test_arch_choice (void)
   g_free (chosen);
 }
 
-/* Threads of this process, or 0 where /proc cannot tell. */
-static int
-count_threads (void)
-{
-  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
-  int n = 0;
-
-  if (dir == NULL)
-    return 0;
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  g_dir_close (dir);
-  return n;
-}
-
 /* Child: one sgemm on 2 threads, then the number of threads the process has
  * (BLIS's OpenMP workers stay): 1 means BLIS ignored the request. */
 static int
@@ -164,7 +150,7 @@ threads_child (void)
   float *a = g_new0 (float, n * n), *b = g_new0 (float, n * n), *c = g_new (float, n * n);
 
   hz_sgemm (n, n, n, a, n, b, n, c, n, FALSE, 2);
-  g_print ("%d\n", count_threads ());
+  g_print ("%d\n", proc_threads ());
   return 0;
 }
 

@@ -7,12 +7,13 @@
 #include "harmonize.h"
 #include "hz-thumb.h"
 
-/* An in-memory RGBA float image as a reader. */
+/* An in-memory RGBA float image as a reader: the engine's, watched. */
 typedef struct
 {
-  int     width, height;
-  float  *rgba;
-  int     max_rows, rows_read;
+  int      width, height;
+  float   *rgba;
+  HzPixels pixels;
+  int      max_rows, rows_read;
   gboolean fail;
 } Mem;
 
@@ -28,7 +29,9 @@ mem_read (gpointer data, int y, int n, float *rgba, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the test reader fails");
       return FALSE;
     }
-  memcpy (rgba, m->rgba + (gsize) y * m->width * 4, (gsize) n * m->width * 4 * sizeof (float));
+  HzReader engine = hz_reader_from_pixels (&m->pixels);
+  gboolean read = engine.read (engine.user_data, y, n, rgba, error);
+  g_assert_true (read);
   m->max_rows = MAX (m->max_rows, n);
   m->rows_read += n;
   return TRUE;
@@ -41,6 +44,7 @@ mem_new (int w, int h, float r, float g, float b, float a)
   m->width = w;
   m->height = h;
   m->rgba = g_new (float, (gsize) w * h * 4);
+  m->pixels = (HzPixels) { m->rgba, w, h };
   for (gsize i = 0; i < (gsize) w * h; i++)
     {
       m->rgba[4 * i] = r;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harmonize.h"
+#include "proc-threads.h"
 
 #define FG_W 40
 #define FG_H 30
@@ -142,21 +143,6 @@ test_environment (void)
   hz_model_free (model);
 }
 
-/* Threads of this process, or 0 where /proc cannot tell. */
-static int
-count_threads (void)
-{
-  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
-  int   n = 0;
-
-  if (dir == NULL)
-    return 0;
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  g_dir_close (dir);
-  return n;
-}
-
 /* Child: a fit and a mapping on n_threads, then the threads there are. */
 static int
 fit_child (int n_threads)
@@ -164,7 +150,7 @@ fit_child (int n_threads)
   HzModel *model = load ();
 
   fit (model, n_threads);
-  g_print ("%d\n", count_threads ());
+  g_print ("%d\n", proc_threads ());
   hz_model_free (model);
   return 0;
 }

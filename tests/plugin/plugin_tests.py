@@ -595,8 +595,10 @@ MAIN_CASES = [
 WEIGHTS_CASES = {
     'missing-weights': [('missing-weights', error_case(['model'], fg_alpha))],
     'corrupt-weights': [('corrupt-weights', error_case(['model'], fg_alpha))],
-    # Run with LANGUAGE=de: the plug-in finds its catalogue.
-    'german': [('german-message', error_case(['Harmonisierungsmodell'], fg_alpha))],
+    # Run in German: the plug-in finds its catalogue, and the engine its own
+    # (its message says which weights file is missing).
+    'german': [('german-message', error_case(['Harmonisierungsmodell', 'Gewichtsdatei'],
+                                             fg_alpha))],
 }
 
 

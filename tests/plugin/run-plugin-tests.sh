@@ -7,7 +7,8 @@
 # build's po/) into the plug-in folder of a temporary HOME and runs
 # tests/plugin/plugin_tests.py inside gimp-console: once with WEIGHTS (the
 # seeded test weights), once with them missing, once with them corrupt and
-# once with them missing in German (the catalogue is found); then a
+# once with them missing in German (the plug-in's catalogue is found, and
+# the engine's in the build, LOCALE_DIR/engine); then a
 # Script-Fu call with arguments by name. GIMP's preference of 3 threads
 # (gimprc) must reach the engine (the plug-in's debug output says so). SCENE_PROBE, a
 # test plug-in, reports the scenes the plug-in and the preview build.
@@ -48,7 +49,8 @@ run() {   # run MODE WEIGHTS [LOCALE]
     mkdir -p "$tmp/$1"
     echo "== $1"
     HZ_TEST_MODE=$1 HZ_TEST_DIR="$tmp/$1" HZ_TEST_REPORT="$tmp/$1.report" G_MESSAGES_DEBUG=harmonize \
-    HARMONIZE_WEIGHTS=$2 LOCPATH="$tmp/locale" LC_ALL=${3:-C.UTF-8} LANGUAGE= \
+    HARMONIZE_WEIGHTS=$2 HARMONIZE_LOCALEDIR="$locale_build/engine" \
+    LOCPATH="$tmp/locale" LC_ALL=${3:-C.UTF-8} LANGUAGE= \
         gimp-console -i -d -f --quit --batch-interpreter=python-fu-eval \
             -b "exec(open('$here/plugin_tests.py').read())" \
             >"$tmp/$1.log" 2>&1 || true

@@ -57,6 +57,10 @@ static const HzArchTensor arch[] =
 };
 
 static const int widths[] = { HZ_ARCH_WIDTHS };
+/* "4, 8, 16, 32": G_STRINGIFY takes one argument, the list is several. */
+#define STRINGIFY_LIST(...) STRINGIFY_LIST_ (__VA_ARGS__)
+#define STRINGIFY_LIST_(...) #__VA_ARGS__
+#define WIDTHS_TEXT STRINGIFY_LIST (HZ_ARCH_WIDTHS)
 
 static int
 width_index (int width)
@@ -98,16 +102,6 @@ hz_arch_tensors (int    width,
   return tables[w];
 }
 
-static char *
-widths_string (void)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
-    g_string_append_printf (s, "%s%d", i ? ", " : "", widths[i]);
-  return g_string_free (s, FALSE);
-}
-
 gboolean
 hz_arch_width (const HzWeights *weights,
                int             *width,
@@ -116,41 +110,29 @@ hz_arch_width (const HzWeights *weights,
   const char *source = hz_weights_source (weights);
   const char *meta = hz_weights_meta (weights, "width");
   const HzTensor *first = hz_weights_lookup (weights, "conv1_1.weight");
-  gint64 w;
+  gint64 w = 0;
 
   /* Files without the key (such as hz_weights_write's) have the width of
    * their first conv; the table check then holds every tensor to it. */
-  if (meta)
-    {
-      if (!g_ascii_string_to_signed (meta, 10, 1, HZ_ARCH_FULL_WIDTH, &w, NULL)
-          || !hz_arch_width_ok ((int) w))
-        {
-          char *list = widths_string ();
-
-          g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                       _("%s: the network width '%s' is not one this engine runs (%s)"), source, meta, list);
-          g_free (list);
-          return FALSE;
-        }
-    }
-  else if (!first || first->ndim != 4)
+  if (!meta && (!first || first->ndim != 4))
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS, _("%s: tensor 'conv1_1.weight' is missing"), source);
       return FALSE;
     }
-  else
+  if (meta ? !g_ascii_string_to_signed (meta, 10, 1, HZ_ARCH_FULL_WIDTH, &w, NULL)
+           : (w = first->shape[0]) > HZ_ARCH_FULL_WIDTH)
+    w = -1;
+  if (!hz_arch_width_ok ((int) w))
     {
-      w = first->shape[0];
-      if (!hz_arch_width_ok (w > HZ_ARCH_FULL_WIDTH ? -1 : (int) w))
-        {
-          char *list = widths_string ();
-
-          g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                       _("%s: conv1_1 has %" PRId64 " output channels, not a network width "
-                       "this engine runs (%s)"), source, w, list);
-          g_free (list);
-          return FALSE;
-        }
+      if (meta)
+        g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
+                     _("%s: the network width '%s' is not one this engine runs (%s)"),
+                     source, meta, WIDTHS_TEXT);
+      else
+        g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
+                     _("%s: conv1_1 has %" PRId64 " output channels, not a network width "
+                       "this engine runs (%s)"), source, first->shape[0], WIDTHS_TEXT);
+      return FALSE;
     }
   *width = (int) w;
   return TRUE;

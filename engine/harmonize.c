@@ -119,12 +119,6 @@ hz_model_working_size (const HzModel *model)
   return model->working_size;
 }
 
-int
-hz_model_width (const HzModel *model)
-{
-  return hz_net_width (model->net);
-}
-
 void
 hz_model_free (HzModel *model)
 {

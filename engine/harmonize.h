@@ -55,8 +55,6 @@ void        hz_model_free             (HzModel      *model);
 /* The working size the weights were made for (their file's 'working_size',
  * else HZ_WORKING_SIZE_DEFAULT): what HzOptions' working_size 0 means. */
 int         hz_model_working_size     (const HzModel *model);
-/* The network's width (weights/FORMAT.md): 32 is the authors' network. */
-int         hz_model_width            (const HzModel *model);
 /* Where the installed weights live (the build's datadir), for callers that
  * have no path of their own. HARMONIZE_WEIGHTS in the environment overrides. */
 const char *hz_default_weights_path   (void);

@@ -1,12 +1,22 @@
 /* bench-net: speed and memory of the engine's network (hz_net_forward)
- * against PyTorch running the reference model (weights/ssh_model.py) with the
- * same weights on the same inputs, in the same run.
+ * against PyTorch running the reference model (weights/ssh_model.py) and ONNX
+ * Runtime running its export, with the same weights on the same inputs, in
+ * the same run.
  *
- *   bench-net [--sizes 256,512,1024] [--threads 1,2] [--weights FILE.hzw] [--layers]
+ *   bench-net [--sizes 256,512,1024] [--threads 1,2] [--weights FILE.hzw]
+ *             [--ort DIR] [--layers]
  *
- * Without --weights it writes the seeded test weights (tests/testgen.h).
- * Content and reference are both S x S.  Engine and PyTorch runs alternate,
- * so that both see the same load on a shared machine; times are medians.
+ * Without --weights it writes the seeded full-width test weights
+ * (tests/testgen.h); FLOPs are counted at the file's width.  Content and
+ * reference are both S x S.  Engine, PyTorch and ONNX Runtime runs alternate,
+ * so that all see the same load on a shared machine; times are medians.
+ * The peers are optional: each one missing is said in one line.  ONNX Runtime
+ * is npm's onnxruntime-node under DIR/node_modules (--ort, else
+ * $HARMONIZE_ORT_DIR, else the build folder's ort/), installed with
+ *   npm install --prefix DIR --ignore-scripts onnxruntime-node
+ * (its install script fetches from outside; the CPU binary is in the
+ * package), and runs with node ($HARMONIZE_NODE) on the model ort_export.py
+ * exports with PyTorch (python3-onnx).
  * The peak RSS of a 256 px forward is taken in a child process (this program
  * again with --rss) so that nothing else of the benchmark counts.  --layers
  * profiles the engine layer by layer instead. */
@@ -29,7 +39,7 @@
 
 /* What the benchmark writes in its temporary folder. */
 static const char *scratch_files[] = {
-  "weights.hzw", "content.raw", "reference.raw", "torch-out.raw",
+  "weights.hzw", "content.raw", "reference.raw", "peer-out.raw", "model.onnx",
 };
 
 /* ---- the model's arithmetic --------------------------------------------- */
@@ -45,10 +55,10 @@ level_side (int side, int level)
  * multiply-add of every convolution and linear layer, from the weight shapes
  * of the architecture table and the resolution each layer runs at. */
 static double
-forward_flops (int h, int w, int hr, int wr)
+forward_flops (int width, int h, int w, int hr, int wr)
 {
   guint n;
-  const HzArchTensor *arch = hz_arch_tensors (HZ_ARCH_FULL_WIDTH, &n);
+  const HzArchTensor *arch = hz_arch_tensors (width, &n);
   double total = 0;
 
   for (guint t = 0; t < n; t++)
@@ -196,10 +206,10 @@ profile_tap (const char *layer, const float *data, int c, int h, int w, gpointer
 /* The convolution weight behind a tap's layer name (taps after a BatchNorm
  * take its name), or NULL for steps that are not convolutions. */
 static const HzArchTensor *
-layer_weight (const char *layer)
+layer_weight (int width, const char *layer)
 {
   guint n;
-  const HzArchTensor *arch = hz_arch_tensors (HZ_ARCH_FULL_WIDTH, &n);
+  const HzArchTensor *arch = hz_arch_tensors (width, &n);
   int i, j;
   char *name;
   const HzArchTensor *found = NULL;
@@ -277,7 +287,7 @@ profile (const HzNet *net, HzNetBuffers *buffers, int side, int threads)
   for (guint i = 0; i < p.steps->len; i++)
     {
       Step *step = &g_array_index (p.steps, Step, i);
-      const HzArchTensor *wt = layer_weight (step->layer);
+      const HzArchTensor *wt = layer_weight (hz_net_width (net), step->layer);
       int r = median_run (step->seconds);
       double t = step->seconds[r], g = step->sgemm[r];
       int m = wt ? (int) wt->shape[0] : 0;
@@ -350,95 +360,149 @@ engine_rss (const char *self, const char *weights, double *loaded, double *peak)
   return ok;
 }
 
-/* ---- PyTorch, as a child answering over pipes --------------------------- */
+/* ---- the peers: PyTorch and ONNX Runtime, children answering over pipes --- */
 
+/* Both speak torch_bench.py's protocol (size, run T, save, rss). */
 typedef struct
 {
-  FILE *in, *out;
-  GPid  pid;
-  char *about;
-} Torch;
+  const char *name;
+  FILE       *in, *out;
+  GPid        pid;
+  char       *about;
+} Peer;
 
-/* Sends one command and returns its one-line answer, or NULL if PyTorch has gone. */
+/* Sends one command and returns its one-line answer, or NULL if the peer has gone. */
 static char *
-torch_ask (Torch *torch, const char *format, ...)
+peer_ask (Peer *peer, const char *format, ...)
 {
   char line[256];
   va_list args;
 
   va_start (args, format);
-  vfprintf (torch->in, format, args);
+  vfprintf (peer->in, format, args);
   va_end (args);
-  fputc ('\n', torch->in);
-  fflush (torch->in);
-  if (!fgets (line, sizeof line, torch->out))
+  fputc ('\n', peer->in);
+  fflush (peer->in);
+  if (!fgets (line, sizeof line, peer->out))
     return NULL;
   return g_strdup (g_strstrip (line));
 }
 
 static double
-torch_number (Torch *torch, const char *format, const char *arg)
+peer_number (Peer *peer, const char *format, const char *arg)
 {
-  char *answer = torch_ask (torch, format, arg);
+  char *answer = peer_ask (peer, format, arg);
   double v;
 
   if (answer == NULL)
-    g_error ("bench-net: PyTorch stopped answering");
+    g_error ("bench-net: %s stopped answering", peer->name);
   v = g_ascii_strtod (answer, NULL);
   g_free (answer);
   return v;
 }
 
-static Torch *
-torch_start (const char *weights)
+/* Starts argv; NULL, said in one line, when it does not start or gives up
+ * before its first line (which describes it). */
+static Peer *
+peer_start (const char *name, const char *script, const char **argv)
 {
-  const char *python = g_getenv ("HARMONIZE_PYTHON");
-  const char *argv[] = { python ? python : "python3", BENCH_TORCH_SCRIPT, weights, NULL };
-  Torch *torch = g_new0 (Torch, 1);
+  Peer *peer = g_new0 (Peer, 1);
   int in, out;
   GError *error = NULL;
   char line[256];
 
+  peer->name = name;
   if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                                 &torch->pid, &in, &out, NULL, &error))
+                                 &peer->pid, &in, &out, NULL, &error))
     {
-      printf ("PyTorch: not run (%s)\n", error->message);
+      printf ("%s: not run (%s)\n", name, error->message);
       g_error_free (error);
-      g_free (torch);
+      g_free (peer);
       return NULL;
     }
-  torch->in = fdopen (in, "w");
-  torch->out = fdopen (out, "r");
-  if (!fgets (line, sizeof line, torch->out))
+  peer->in = fdopen (in, "w");
+  peer->out = fdopen (out, "r");
+  if (!fgets (line, sizeof line, peer->out))
     {
-      printf ("PyTorch: not available (torch_bench.py gave up; see its message above)\n");
-      fclose (torch->in);
-      fclose (torch->out);
-      g_spawn_close_pid (torch->pid);
-      g_free (torch);
+      printf ("%s: not available (%s gave up; see its message above)\n", name, script);
+      fclose (peer->in);
+      fclose (peer->out);
+      waitpid (peer->pid, NULL, 0);
+      g_spawn_close_pid (peer->pid);
+      g_free (peer);
       return NULL;
     }
-  torch->about = g_strdup (g_strstrip (line));
-  return torch;
+  peer->about = g_strdup (g_strstrip (line));
+  return peer;
+}
+
+static const char *
+python (void)
+{
+  const char *python = g_getenv ("HARMONIZE_PYTHON");
+
+  return python ? python : "python3";
+}
+
+static Peer *
+torch_start (const char *weights)
+{
+  const char *argv[] = { python (), BENCH_SCRIPTS "/torch_bench.py", weights, NULL };
+
+  return peer_start ("PyTorch", "torch_bench.py", argv);
+}
+
+/* Exports the model at the weights' width into dir, then starts node on it. */
+static Peer *
+ort_start (const char *weights, const char *dir, const char *ort_dir)
+{
+  const char *node = g_getenv ("HARMONIZE_NODE");
+  char *model = g_build_filename (dir, "model.onnx", NULL);
+  const char *export[] = { python (), BENCH_SCRIPTS "/ort_export.py", weights, model, NULL };
+  const char *argv[] = { node ? node : "node", BENCH_SCRIPTS "/ort_bench.js", ort_dir, model, NULL };
+  char *err = NULL;
+  int status;
+  GError *error = NULL;
+  Peer *peer = NULL;
+
+  if (!g_spawn_sync (NULL, (char **) export, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                     NULL, &err, &status, &error)
+      || !g_spawn_check_wait_status (status, NULL))
+    {
+      const char *last = err ? g_strrstr (g_strstrip (err), "\n") : NULL;
+
+      printf ("ONNX Runtime: not run (ort_export.py failed: %s)\n",
+              error ? error->message : last ? last + 1 : err ? err : "?");
+      g_clear_error (&error);
+    }
+  else
+    peer = peer_start ("ONNX Runtime", "ort_bench.js", argv);
+  g_free (err);
+  g_free (model);
+  return peer;
 }
 
 static void
-torch_stop (Torch *torch)
+peer_stop (Peer *peer)
 {
-  fclose (torch->in);   /* end of commands: the script exits */
-  fclose (torch->out);
-  waitpid (torch->pid, NULL, 0);
-  g_spawn_close_pid (torch->pid);
-  g_free (torch->about);
-  g_free (torch);
+  if (!peer)
+    return;
+  fclose (peer->in);   /* end of commands: the script exits */
+  fclose (peer->out);
+  waitpid (peer->pid, NULL, 0);
+  g_spawn_close_pid (peer->pid);
+  g_free (peer->about);
+  g_free (peer);
 }
 
 /* ---- the benchmark ------------------------------------------------------ */
 
+enum { PYTORCH, ORT, N_PEERS };
+
 typedef struct
 {
   int    side, threads;
-  double flops, engine, torch;   /* torch < 0: not measured */
+  double flops, engine, peer[N_PEERS];   /* peer < 0: not measured */
 } Row;
 
 static void
@@ -493,17 +557,17 @@ print_machine (void)
   g_free (model);
 }
 
-/* Writes the inputs where torch_bench.py reads them and compares its output
- * with the engine's. FALSE when they differ: then the two ran different things. */
+/* Compares the peer's last output with the engine's. FALSE when they
+ * differ: then the two ran different things. */
 static gboolean
-torch_compare (Torch *torch, const char *dir, int side, const float *out)
+peer_compare (Peer *peer, const char *dir, int side, const float *out)
 {
-  char *path = g_build_filename (dir, "torch-out.raw", NULL);
+  char *path = g_build_filename (dir, "peer-out.raw", NULL);
   char *data = NULL;
   gsize size = 0, n = 3 * (gsize) side * side;
   gboolean same = FALSE;
 
-  g_free (torch_ask (torch, "save %s", path));
+  g_free (peer_ask (peer, "save %s", path));
   if (g_file_get_contents (path, &data, &size, NULL) && size == n * sizeof (float))
     {
       double nmse = testgen_nmse (out, (const float *) data, n);
@@ -512,19 +576,21 @@ torch_compare (Torch *torch, const char *dir, int side, const float *out)
       for (gsize i = 1; i < n; i++)
         lo = MIN (lo, out[i]), hi = MAX (hi, out[i]);
       same = nmse < 1e-4;
-      printf ("  %d px: output in [%.3g, %.3g]; engine vs PyTorch: max |diff| %.2g, NMSE %.2g%s\n",
-              side, lo, hi, testgen_max_abs_diff (out, (const float *) data, n), nmse,
+      printf ("  %d px: output in [%.3g, %.3g]; engine vs %s: max |diff| %.2g, NMSE %.2g%s\n",
+              side, lo, hi, peer->name, testgen_max_abs_diff (out, (const float *) data, n), nmse,
               same ? "" : "  <- MISMATCH");
     }
   else
-    printf ("  %d px: no PyTorch output to compare\n", side);
+    printf ("  %d px: no %s output to compare\n", side, peer->name);
+  g_unlink (path);
   g_free (data);
   g_free (path);
   return same;
 }
 
+/* Writes the inputs where the peers read them. */
 static void
-torch_inputs (Torch *torch, const char *dir, int side, const float *content, const float *ref)
+peer_inputs (Peer **peers, const char *dir, int side, const float *content, const float *ref)
 {
   gsize bytes = 3 * (gsize) side * side * sizeof (float);
   char *cpath = g_build_filename (dir, "content.raw", NULL);
@@ -533,39 +599,54 @@ torch_inputs (Torch *torch, const char *dir, int side, const float *content, con
   if (!g_file_set_contents (cpath, (const char *) content, bytes, NULL)
       || !g_file_set_contents (rpath, (const char *) ref, bytes, NULL))
     g_error ("bench-net: cannot write the inputs in %s", dir);
-  g_free (torch_ask (torch, "size %d %s %s", side, cpath, rpath));
+  for (int p = 0; p < N_PEERS; p++)
+    if (peers[p])
+      g_free (peer_ask (peers[p], "size %d %s %s", side, cpath, rpath));
   g_free (cpath);
   g_free (rpath);
+}
+
+/* "1.23x faster" when the peer took longer than the engine. */
+static char *
+ratio (double engine, double peer)
+{
+  if (peer < 0)
+    return g_strdup ("-");
+  return g_strdup_printf ("%.2fx %s", peer > engine ? peer / engine : engine / peer,
+                          peer > engine ? "faster" : "slower");
 }
 
 int
 main (int argc, char **argv)
 {
-  char *sizes_arg = NULL, *threads_arg = NULL, *weights_arg = NULL;
+  char *sizes_arg = NULL, *threads_arg = NULL, *weights_arg = NULL, *ort_arg = NULL;
   gboolean layers = FALSE;
   GOptionEntry entries[] = {
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes_arg, "Working sizes (default 256,512,1024)", "S,…" },
     { "threads", 0, 0, G_OPTION_ARG_STRING, &threads_arg, "Thread counts (default 1,2)", "N,…" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &weights_arg, "Weights file (default: seeded test weights)", "FILE" },
+    { "ort", 0, 0, G_OPTION_ARG_FILENAME, &ort_arg, "Folder with node_modules/onnxruntime-node", "DIR" },
     { "layers", 0, 0, G_OPTION_ARG_NONE, &layers, "Profile each layer instead (engine only)", NULL },
     { NULL }
   };
+  const char *peer_names[N_PEERS] = { "PyTorch", "ORT" };
   GOptionContext *context;
   GError *error = NULL;
   char *dir, *weights;
+  const char *ort_dir;
   int *sizes, *threads, n_rows = 0;
   Row rows[64];
   HzWeights *file;
   HzNet *net;
   HzNetBuffers *buffers;
-  Torch *torch;
-  double rss_loaded = 0, rss_peak = 0, torch_rss_kb = -1;
+  Peer *peers[N_PEERS];
+  double rss_loaded = 0, rss_peak = 0, peer_rss_kb[N_PEERS] = { -1, -1 };
   gboolean outputs_agree = TRUE;
 
   if (argc == 4 && strcmp (argv[1], "--rss") == 0)
     return rss_child (argv[2], atoi (argv[3]));
 
-  context = g_option_context_new ("- time the engine's network against PyTorch");
+  context = g_option_context_new ("- time the engine's network against PyTorch and ONNX Runtime");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -575,6 +656,8 @@ main (int argc, char **argv)
   g_option_context_free (context);
   sizes = parse_list (sizes_arg ? sizes_arg : "256,512,1024", HZ_WORKING_SIZE_MIN, HZ_WORKING_SIZE_MAX);
   threads = parse_list (threads_arg ? threads_arg : "1,2", 1, 256);
+  ort_dir = ort_arg ? ort_arg : g_getenv ("HARMONIZE_ORT_DIR") ? g_getenv ("HARMONIZE_ORT_DIR")
+                                                               : BENCH_ORT_DIR;
 
   dir = g_dir_make_tmp ("bench-net-XXXXXX", &error);
   if (dir == NULL)
@@ -599,15 +682,19 @@ main (int argc, char **argv)
     rss_peak = -1;
   net = load_net (weights, &file);
   buffers = hz_net_buffers_new ();
-  torch = torch_start (weights);
-  if (torch)
-    printf ("%s\n", torch->about);
-  printf ("Weights: %s\n", weights_arg ? weights_arg : "seeded test weights (tests/testgen.h)");
-  printf ("GFLOP: the model's, 2 per multiply-add of every convolution and linear layer as\n"
-          "PyTorch runs them, content and reference both S x S; times: median of %d (3 at 1024)\n\n",
-          MAX_RUNS);
-  printf ("%5s %7s %7s | %9s %8s | %9s %8s | %s\n", "size", "threads", "GFLOP",
-          "engine s", "GFLOP/s", "PyTorch s", "GFLOP/s", "engine vs PyTorch");
+  peers[PYTORCH] = torch_start (weights);
+  peers[ORT] = ort_start (weights, dir, ort_dir);
+  for (int p = 0; p < N_PEERS; p++)
+    if (peers[p])
+      printf ("%s\n", peers[p]->about);
+  printf ("Weights: %s, width %d\n", weights_arg ? weights_arg : "seeded test weights (tests/testgen.h)",
+          hz_net_width (net));
+  printf ("GFLOP: the model's at that width, 2 per multiply-add of every convolution and linear\n"
+          "layer as PyTorch runs them, content and reference both S x S; times: median of %d\n"
+          "(3 at 1024); ratios: the peer's time over the engine's\n\n", MAX_RUNS);
+  printf ("%5s %7s %7s | %9s %8s | %9s %8s | %9s %8s | %-13s | %s\n", "size", "threads", "GFLOP",
+          "engine s", "GFLOP/s", "PyTorch s", "GFLOP/s", "ORT s", "GFLOP/s",
+          "vs PyTorch", "vs ORT");
   fflush (stdout);
 
   for (int s = 0; sizes[s]; s++)
@@ -616,44 +703,56 @@ main (int argc, char **argv)
       float *content = make_image ("bench-content", side);
       float *ref = make_image ("bench-reference", side);
       float *out = g_new (float, 3 * (gsize) side * side);
-      double flops = forward_flops (side, side, side, side);
+      double flops = forward_flops (hz_net_width (net), side, side, side, side);
 
-      if (torch)
-        torch_inputs (torch, dir, side, content, ref);
+      peer_inputs (peers, dir, side, content, ref);
       for (int t = 0; threads[t] && n_rows < (int) G_N_ELEMENTS (rows); t++)
         {
           Row *row = &rows[n_rows++];
-          double et[MAX_RUNS], tt[MAX_RUNS];
+          double et[MAX_RUNS], pt[N_PEERS][MAX_RUNS];
           char *n = g_strdup_printf ("%d", threads[t]);
 
-          /* The first runs size the buffers and warm the caches. */
+          /* The first runs size the buffers, make the sessions and warm the caches. */
           engine_run (net, buffers, content, ref, side, out, threads[t]);
-          if (torch)
-            torch_number (torch, "run %s", n);
+          for (int p = 0; p < N_PEERS; p++)
+            if (peers[p])
+              peer_number (peers[p], "run %s", n);
           for (int r = 0; r < runs; r++)
             {
               et[r] = engine_run (net, buffers, content, ref, side, out, threads[t]);
-              tt[r] = torch ? torch_number (torch, "run %s", n) : -1;
+              for (int p = 0; p < N_PEERS; p++)
+                pt[p][r] = peers[p] ? peer_number (peers[p], "run %s", n) : -1;
             }
           g_free (n);
-          *row = (Row) { side, threads[t], flops, bench_median (et, runs),
-                         torch ? bench_median (tt, runs) : -1 };
-          printf ("%5d %7d %7.2f | %9.3f %8.1f | ", side, row->threads, flops * 1e-9,
+          *row = (Row) { side, threads[t], flops, bench_median (et, runs), { -1, -1 } };
+          printf ("%5d %7d %7.2f | %9.3f %8.1f", side, row->threads, flops * 1e-9,
                   row->engine, flops / row->engine * 1e-9);
-          if (torch)
-            printf ("%9.3f %8.1f | %.2fx %s\n", row->torch, flops / row->torch * 1e-9,
-                    row->torch > row->engine ? row->torch / row->engine : row->engine / row->torch,
-                    row->torch > row->engine ? "faster" : "slower");
-          else
-            printf ("%9s %8s |\n", "-", "-");
+          for (int p = 0; p < N_PEERS; p++)
+            {
+              if (peers[p])
+                {
+                  row->peer[p] = bench_median (pt[p], runs);
+                  printf (" | %9.3f %8.1f", row->peer[p], flops / row->peer[p] * 1e-9);
+                }
+              else
+                printf (" | %9s %8s", "-", "-");
+            }
+          for (int p = 0; p < N_PEERS; p++)
+            {
+              char *r = ratio (row->engine, row->peer[p]);
+
+              printf (p ? " | %s\n" : " | %-13s", r);
+              g_free (r);
+            }
           fflush (stdout);
         }
-      if (torch)
-        {
-          outputs_agree &= torch_compare (torch, dir, side, out);
-          if (side == RSS_SIZE)
-            torch_rss_kb = torch_number (torch, "%s", "rss");
-        }
+      for (int p = 0; p < N_PEERS; p++)
+        if (peers[p])
+          {
+            outputs_agree &= peer_compare (peers[p], dir, side, out);
+            if (side == RSS_SIZE)
+              peer_rss_kb[p] = peer_number (peers[p], "%s", "rss");
+          }
       g_free (content);
       g_free (ref);
       g_free (out);
@@ -666,26 +765,29 @@ main (int argc, char **argv)
 
       printf ("%d px, %d thread%s: engine %.3f s (%.0f GFLOP/s)", row->side, row->threads,
               row->threads > 1 ? "s" : "", row->engine, row->flops / row->engine * 1e-9);
-      if (row->torch > 0)
-        printf (", PyTorch %.3f s, ratio %.2fx %s", row->torch,
-                row->torch > row->engine ? row->torch / row->engine : row->engine / row->torch,
-                row->torch > row->engine ? "faster" : "slower");
+      for (int p = 0; p < N_PEERS; p++)
+        if (row->peer[p] > 0)
+          {
+            char *r = ratio (row->engine, row->peer[p]);
+
+            printf (", %s %.3f s, %s", peer_names[p], row->peer[p], r);
+            g_free (r);
+          }
       printf ("\n");
     }
-  printf ("ONNX Runtime, %d px: 0.10 s (the project owner's measurement, not taken in this run)\n",
-          RSS_SIZE);
   if (rss_peak > 0)
     printf ("Peak RSS, %d px forward on %d threads: engine %.1f MB (%.1f MB after loading), "
             "target %.0f MB%s\n", RSS_SIZE, hz_default_threads (), rss_peak, rss_loaded,
             RSS_TARGET_MB, rss_peak > RSS_TARGET_MB ? "  <- OVER" : "");
   else
     printf ("Peak RSS: the %d px child failed\n", RSS_SIZE);
-  if (torch_rss_kb > 0)
-    printf ("Peak RSS of the PyTorch process after its %d px runs: %.1f MB\n", RSS_SIZE,
-            torch_rss_kb / 1024);
+  for (int p = 0; p < N_PEERS; p++)
+    if (peer_rss_kb[p] > 0)
+      printf ("Peak RSS of the %s process after its %d px runs: %.1f MB\n", peers[p]->name,
+              RSS_SIZE, peer_rss_kb[p] / 1024);
 
-  if (torch)
-    torch_stop (torch);
+  for (int p = 0; p < N_PEERS; p++)
+    peer_stop (peers[p]);
   hz_net_buffers_free (buffers);
   hz_net_free (net);
   hz_weights_free (file);

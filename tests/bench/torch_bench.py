@@ -3,7 +3,7 @@
 
     python3 torch_bench.py WEIGHTS.hzw
 
-Loads the weights file through weights/hzw.py, prints one line describing PyTorch, then answers one
+Loads the weights file through weights/hzw.py (the model at the file's width), prints one line describing PyTorch, then answers one
 line per command (bench-net alternates engine and PyTorch runs so that both see the same machine load):
 
     size S CONTENT REF   load planar float32 3 x S x S inputs from raw files     -> "ok"
@@ -26,8 +26,8 @@ from ssh_model import UNetTileSENorm  # noqa: E402
 
 def load_model(path):
     tensors, _ = hzw.read(path)
-    model = UNetTileSENorm()
     state = {name: torch.from_numpy(np.array(a, dtype=np.float32)) for name, a in tensors.items()}
+    model = UNetTileSENorm(UNetTileSENorm.width_of(state))
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [m for m in missing if not m.endswith('num_batches_tracked')]
     if missing or unexpected:

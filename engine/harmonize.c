@@ -36,6 +36,7 @@ struct _HzContext
   float          *after;   /* the output as R'G'B' for the fit */
   gsize           cap_content, cap_reference, cap_output, cap_after;
   gboolean        has_run;
+  HzTimings       timings;   /* of the last run */
 };
 
 const char *
@@ -211,6 +212,26 @@ hz_context_network_output (const HzContext *ctx,
                    width, height);
 }
 
+void
+hz_context_timings (const HzContext *ctx,
+                    HzTimings       *timings)
+{
+  static const HzTimings none;
+
+  *timings = ctx->has_run ? ctx->timings : none;
+}
+
+/* Seconds since *since, which becomes now. */
+static double
+lap (gint64 *since)
+{
+  gint64 now = g_get_monotonic_time ();
+  double s = (now - *since) * 1e-6;
+
+  *since = now;
+  return s;
+}
+
 /* A step's progress in [0, 1] mapped onto [lo, hi] of the caller's. */
 typedef struct
 {
@@ -302,11 +323,13 @@ hz_fit_scene (HzContext        *ctx,
   Stage read = { options, 0.0, PROGRESS_READ };
   Stage net = { options, PROGRESS_READ, PROGRESS_NET };
   Stage fit = { options, PROGRESS_NET, 1.0 };
+  gint64 clock = g_get_monotonic_time ();
 
   if (!hz_scene_read (t, scene, size,
                       options->progress ? stage_progress : NULL, &read,
                       options->cancellable, error))
     return FALSE;
+  ctx->timings.read = lap (&clock);
 
   gsize cn = (gsize) t->content_w * t->content_h;
   gsize rn = (gsize) t->reference_w * t->reference_h;
@@ -329,6 +352,7 @@ hz_fit_scene (HzContext        *ctx,
                        ctx->net_reference, t->reference_h, t->reference_w,
                        ctx->net_output, &net_options, NULL, NULL, error))
     return FALSE;
+  ctx->timings.network = lap (&clock);
   if (!stage_report (&fit, 0.0, error))
     return FALSE;
 
@@ -338,6 +362,7 @@ hz_fit_scene (HzContext        *ctx,
     ctx->after[i] = (ctx->net_output[i] + 1.0f) * 0.5f;
   if (!hz_colormap_fit (map, t->content, ctx->after, t->mask, cn, HZ_COLORMAP_RIDGE, error))
     return FALSE;
+  ctx->timings.fit = lap (&clock);
 
   ctx->has_run = TRUE;
   return stage_report (&fit, 1.0, error);

@@ -98,6 +98,10 @@ typedef struct
   int         width, height;
   HzReadRows  read;
   gpointer    user_data;
+  /* Optional, for a foreground whose colours cost more to read than its
+   * mask: rows of A alone, width floats a row (the mask's bounding box is
+   * found from them). NULL: A is taken from read. */
+  HzReadRows  read_mask;
 } HzReader;
 
 /* An R'G'B'A float image in memory, 4 floats a pixel, rows packed. */
@@ -176,6 +180,17 @@ const float *hz_context_network_reference (const HzContext *ctx,
 const float *hz_context_network_output    (const HzContext *ctx,
                                            int             *width,
                                            int             *height);
+
+/* Wall-clock seconds of the phases of the last successful hz_fit_scene (all
+ * zero before one): reading the scene at working size, the network, the
+ * colour fit. For HARMONIZE_TIMING and --timing reports. */
+typedef struct
+{
+  double read, network, fit;
+} HzTimings;
+
+void hz_context_timings (const HzContext *ctx,
+                         HzTimings       *timings);
 
 G_END_DECLS
 

@@ -21,5 +21,6 @@ read_pixels (gpointer   data,
 HzReader
 hz_reader_from_pixels (const HzPixels *pixels)
 {
-  return (HzReader) { pixels->width, pixels->height, read_pixels, (gpointer) pixels };
+  return (HzReader) { .width = pixels->width, .height = pixels->height,
+                      .read = read_pixels, .user_data = (gpointer) pixels };
 }

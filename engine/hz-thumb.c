@@ -111,35 +111,33 @@ hz_resampler_init (HzResampler  *rs,
   return TRUE;
 }
 
-void
-hz_resampler_add_row (HzResampler  *rs,
-                      int           y,
-                      const float  *pixels,
-                      int           pixel_stride,
-                      const float  *weight,
-                      int           weight_stride)
+/* One source row's columns summed into rs->row, generic over the channel
+ * count and whether there are weights: instantiated for the callers' cases
+ * below so that the inner loops are unrolled. Returns the row's weight. */
+static inline __attribute__ ((always_inline)) double
+sum_columns (HzResampler  *rs,
+             int           nc,
+             const float  *pixels,
+             int           pixel_stride,
+             const float  *weight,
+             int           weight_stride)
 {
-  const int nc = rs->channels, dw = rs->dst_w;
-  double *row = rs->row;
-  double row_weight = 0.0;
+  double *row = rs->row, row_weight = 0.0;
 
-  g_return_if_fail (y >= 0 && y < rs->src_h);
-
-  for (int i = 0; i < dw; i++)
+  for (int i = 0; i < rs->dst_w; i++)
     {
       const float *cw = rs->col_weight + rs->col_first[i];
+      const float *p = pixels + (gsize) rs->col_start[i] * pixel_stride;
+      const float *pw = weight ? weight + (gsize) rs->col_start[i] * weight_stride : NULL;
       double sv[8] = { 0 }, sw = 0.0;
 
-      g_assert (nc <= 8);
-      for (int n = 0; n < rs->col_count[i]; n++)
+      for (int n = 0; n < rs->col_count[i]; n++, p += pixel_stride)
         {
-          int x = rs->col_start[i] + n;
           double w = cw[n];
           if (weight)
-            w *= weight[(gsize) x * weight_stride];
+            w *= pw[(gsize) n * weight_stride];
           if (w == 0.0)
             continue;
-          const float *p = pixels + (gsize) x * pixel_stride;
           for (int c = 0; c < nc; c++)
             sv[c] += w * p[c];
           sw += w;
@@ -149,6 +147,32 @@ hz_resampler_add_row (HzResampler  *rs,
       row[i * (nc + 1) + nc] = sw;
       row_weight += sw;
     }
+  return row_weight;
+}
+
+void
+hz_resampler_add_row (HzResampler  *rs,
+                      int           y,
+                      const float  *pixels,
+                      int           pixel_stride,
+                      const float  *weight,
+                      int           weight_stride)
+{
+  const int nc = rs->channels, dw = rs->dst_w;
+  const double *row = rs->row;
+  double row_weight;
+
+  g_return_if_fail (y >= 0 && y < rs->src_h);
+  g_return_if_fail (nc >= 1 && nc <= 8);
+
+  /* The scene reader's cases: content (4 channels, no weights), reference
+   * (3, weighted). */
+  if (nc == 4 && !weight)
+    row_weight = sum_columns (rs, 4, pixels, pixel_stride, NULL, 0);
+  else if (nc == 3 && weight)
+    row_weight = sum_columns (rs, 3, pixels, pixel_stride, weight, weight_stride);
+  else
+    row_weight = sum_columns (rs, nc, pixels, pixel_stride, weight, weight_stride);
   if (row_weight == 0.0)
     return;
 
@@ -364,8 +388,10 @@ check_reader (const HzReader *r,
   return FALSE;
 }
 
+/* Rows of RGBA, or with mask_only of A alone (by read_mask). */
 static gboolean
-read_rows (const HzReader  *r,
+read_some (const HzReader  *r,
+           gboolean         mask_only,
            int              y,
            int              n,
            float           *rows,
@@ -373,13 +399,23 @@ read_rows (const HzReader  *r,
 {
   GError *local = NULL;
 
-  if (r->read (r->user_data, y, n, rows, &local))
+  if ((mask_only ? r->read_mask : r->read) (r->user_data, y, n, rows, &local))
     return TRUE;
   if (local)
     g_propagate_error (error, local);
   else
     g_set_error (error, HZ_ERROR, HZ_ERROR_IO, _("reading the image failed"));
   return FALSE;
+}
+
+static gboolean
+read_rows (const HzReader  *r,
+           int              y,
+           int              n,
+           float           *rows,
+           GError         **error)
+{
+  return read_some (r, FALSE, y, n, rows, error);
 }
 
 typedef struct
@@ -417,6 +453,8 @@ mask_bbox (HzSceneThumbs   *t,
            HzRect          *bbox,
            GError         **error)
 {
+  const gboolean mask_only = fg->read_mask != NULL;
+  const int stride = mask_only ? 1 : 4;   /* floats a pixel; A last */
   int rows = chunk_rows (fg->width);
   int x0 = fg->width, x1 = -1, y0 = fg->height, y1 = -1;
 
@@ -426,14 +464,14 @@ mask_bbox (HzSceneThumbs   *t,
   for (int y = 0, n; y < fg->height; y += n)
     {
       n = MIN (rows, fg->height - y);
-      if (!read_rows (fg, y, n, t->fg_rows, error))
+      if (!read_some (fg, mask_only, y, n, t->fg_rows, error))
         return FALSE;
       for (int r = 0; r < n; r++)
         {
-          const float *row = t->fg_rows + (gsize) r * fg->width * 4;
+          const float *row = t->fg_rows + (gsize) r * fg->width * stride;
           int first = -1, last = -1;
           for (int x = 0; x < fg->width; x++)
-            if (row[4 * x + 3] > 0.0f)
+            if (row[stride * x + stride - 1] > 0.0f)
               {
                 if (first < 0)
                   first = x;

@@ -379,8 +379,10 @@ setup_full (HzGimpScene    *s,
       s->mask_dy     = r->fg_y - my;
     }
 
-  s->scene.foreground = (HzReader) { r->fg_w, r->fg_h, read_fg_buffer, s };
-  s->scene.background = (HzReader) { r->bg_w, r->bg_h, read_bg_buffer, s };
+  s->scene.foreground = (HzReader) { .width = r->fg_w, .height = r->fg_h,
+                                     .read = read_fg_buffer, .user_data = s };
+  s->scene.background = (HzReader) { .width = r->bg_w, .height = r->bg_h,
+                                     .read = read_bg_buffer, .user_data = s };
   s->scene.fg_x       = r->fg_x - r->bg_x;
   s->scene.fg_y       = r->fg_y - r->bg_y;
 }

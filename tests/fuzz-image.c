@@ -28,12 +28,16 @@ check_rows (const Image *image)
   for (int y = 0; y < image->height; y++)
     {
       image_row_rgba (image, y, rgba);
-      image_row_mask (image, y, mask, 1);
       for (int i = 0; i < image->width * 4; i++)
         if (!(rgba[i] >= 0.0f && rgba[i] <= 1.0f))
           __builtin_trap ();
+      image_row_mask (image, y, mask);
       for (int x = 0; x < image->width; x++)
         if (!(mask[x] >= 0.0f && mask[x] <= 1.0f))
+          __builtin_trap ();
+      image_row_alpha (image, y, mask);
+      for (int x = 0; x < image->width; x++)
+        if (!(mask[x] >= 0.0f && mask[x] <= 1.0f) || mask[x] != rgba[4 * x + 3])
           __builtin_trap ();
     }
   g_free (rgba);

@@ -108,8 +108,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     bg = fg;
   else
     fill (&bg, data[2] % MAX_SIDE + 1, data[3] % MAX_SIDE + 1, pixels, n_pixels, &pos);
-  scene.foreground = (HzReader) { fg.width, fg.height, read_layer, &fg };
-  scene.background = (HzReader) { bg.width, bg.height, read_layer, &bg };
+  scene.foreground = (HzReader) { .width = fg.width, .height = fg.height,
+                                  .read = read_layer, .user_data = &fg };
+  scene.background = (HzReader) { .width = bg.width, .height = bg.height,
+                                  .read = read_layer, .user_data = &bg };
   scene.fg_x = int32_at (data + 4);
   scene.fg_y = int32_at (data + 8);
   scene.has_box = data[12] & 1;

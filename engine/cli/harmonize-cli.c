@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <omp.h>
+
 #include "harmonize.h"
 #include "imageio.h"
 #include "outputs.h"
@@ -70,7 +72,7 @@ typedef struct
   int       size, threads, quality, depth;
   gint64    max_pixels;
   double    strength;
-  gboolean  quiet;
+  gboolean  quiet, timing;
 } Args;
 
 /* One line on stderr, "harmonize: " first. */
@@ -121,7 +123,7 @@ typedef struct
   const Image *image;
   const Image *mask;        /* NULL: none */
   gboolean     use_alpha;   /* the image's alpha is part of the mask */
-  float       *scratch;     /* a row of mask values */
+  float       *scratch;     /* two rows of floats for the engine's reads (shared: it reads one source at a time) */
 } Source;
 
 static float
@@ -130,25 +132,46 @@ snap (float m)
   return m < JPEG_MASK_SNAP ? 0.0f : m > 1.0f - JPEG_MASK_SNAP ? 1.0f : m;
 }
 
-/* Row y of a source: its colours, and as A its mask (1 without one). */
+/* Row y of a source's mask into m: the image's alpha where it is part of the
+ * mask, times the mask's value (1 without either). scratch: a row of floats. */
+static void
+source_mask (const Source *s,
+             int           y,
+             float        *m,
+             float        *scratch)
+{
+  const int w = s->image->width;
+
+  if (s->use_alpha)
+    image_row_alpha (s->image, y, m);
+  else
+    for (int x = 0; x < w; x++)
+      m[x] = 1.0f;
+  if (!s->mask)
+    return;
+  image_row_mask (s->mask, y, scratch);
+  if (s->mask->format == IMAGE_FORMAT_JPEG)
+    for (int x = 0; x < w; x++)
+      m[x] *= snap (scratch[x]);
+  else
+    for (int x = 0; x < w; x++)
+      m[x] *= scratch[x];
+}
+
+/* Row y of a source: its colours, and as A its mask. scratch: two rows of
+ * floats. */
 static void
 source_row (const Source *s,
             int           y,
-            float        *rgba)
+            float        *rgba,
+            float        *scratch)
 {
   const int w = s->image->width;
-  const gboolean jpeg = s->mask && s->mask->format == IMAGE_FORMAT_JPEG;
 
   image_row_rgba (s->image, y, rgba);
-  if (!s->use_alpha)
-    for (int x = 0; x < w; x++)
-      rgba[4 * x + 3] = 1.0f;
-  if (!s->mask)
-    return;
-
-  image_row_mask (s->mask, y, s->scratch, 1);
+  source_mask (s, y, scratch, scratch + w);
   for (int x = 0; x < w; x++)
-    rgba[4 * x + 3] *= jpeg ? snap (s->scratch[x]) : s->scratch[x];
+    rgba[4 * x + 3] = scratch[x];
 }
 
 static gboolean
@@ -162,7 +185,7 @@ read_source (gpointer  data,
 
   (void) error;
   for (int r = 0; r < n_rows; r++)
-    source_row (s, y + r, rgba + (gsize) r * s->image->width * 4);
+    source_row (s, y + r, rgba + (gsize) r * s->image->width * 4, s->scratch);
   return TRUE;
 }
 
@@ -170,16 +193,15 @@ read_source (gpointer  data,
 static gboolean
 mask_is_empty (const Source *s)
 {
-  float *row = g_new (float, (gsize) s->image->width * 4);
+  const int w = s->image->width;
   gboolean empty = TRUE;
 
   for (int y = 0; empty && y < s->image->height; y++)
     {
-      source_row (s, y, row);
-      for (int x = 0; empty && x < s->image->width; x++)
-        empty = !(row[4 * x + 3] > 0.0f);
+      source_mask (s, y, s->scratch, s->scratch + w);
+      for (int x = 0; empty && x < w; x++)
+        empty = !(s->scratch[x] > 0.0f);
     }
-  g_free (row);
   return empty;
 }
 
@@ -199,10 +221,39 @@ mask_origin (const Source *s,
   return g_string_free (o, FALSE);
 }
 
+/* The mask alone: the bounding box pass needs no colours. */
+static gboolean
+read_source_mask (gpointer  data,
+                  int       y,
+                  int       n_rows,
+                  float    *mask,
+                  GError  **error)
+{
+  const Source *s = data;
+  const int w = s->image->width;
+
+  (void) error;
+  for (int r = 0; r < n_rows; r++)
+    source_mask (s, y + r, mask + (gsize) r * w, s->scratch);
+  return TRUE;
+}
+
 static HzReader
 source_reader (Source *s)
 {
-  return (HzReader) { s->image->width, s->image->height, read_source, s };
+  return (HzReader) { .width = s->image->width, .height = s->image->height,
+                      .read = read_source, .user_data = s, .read_mask = read_source_mask };
+}
+
+/* Seconds since *since, which becomes now. */
+static double
+lap (gint64 *since)
+{
+  gint64 now = g_get_monotonic_time ();
+  double s = (now - *since) * 1e-6;
+
+  *since = now;
+  return s;
 }
 
 /* ---- progress --------------------------------------------------------------------- */
@@ -239,55 +290,116 @@ fit_progress (double   fraction,
 
 /* ---- the output ------------------------------------------------------------------- */
 
-/* Writes the harmonized foreground over the background, row by row. A
- * composite (fg->image == bg) keeps its alpha: the mask blends the
- * harmonized colours into it; a separate layer goes over the background. */
-static gboolean
-write_composite (ImageWriter      *writer,
-                 const Source     *fg,
-                 int               fg_x,
-                 int               fg_y,
-                 const Image      *bg,
-                 const HzColorMap *map,
-                 double            strength,
-                 int               n_threads,
-                 Progress         *progress,
-                 GError          **error)
+/* Output rows are composited this many at a time, in parallel, then encoded
+ * in order (the encoders are sequential). */
+#define OUTPUT_CHUNK_ROWS 64
+
+typedef struct
 {
-  const int bw = bg->width, fw = fg->image->width;
-  const gboolean over = fg->image != bg;
-  float *b = g_new (float, (gsize) bw * 4);
-  float *f = g_new (float, (gsize) fw * 4);
-  int x0 = CLAMP (fg_x, 0, bw), x1 = CLAMP ((gint64) fg_x + fw, 0, bw);
+  const Source     *fg;
+  int               fg_x, fg_y;
+  const Image      *bg;
+  const HzColorMap *map;
+  double            strength;
+} Composite;
+
+/* Output row y into b (the background's width in RGBA floats): the
+ * harmonized foreground over the background with the soft mask. scratch:
+ * 6 floats a foreground pixel. Only the pixels between the row's first and
+ * last non-zero mask value are mapped and blended: elsewhere the output is
+ * the background's own pixels. A composite (fg->image == bg) keeps its
+ * alpha: the mask blends the harmonized colours into it; a separate layer
+ * goes over the background. */
+static void
+composite_row (const Composite *c,
+               int              y,
+               float           *b,
+               float           *scratch)
+{
+  const int bw = c->bg->width, fw = c->fg->image->width;
+  const gboolean over = c->fg->image != c->bg;
+  const gint64 fy = (gint64) y - c->fg_y;
+  const int x0 = CLAMP (c->fg_x, 0, bw), x1 = CLAMP ((gint64) c->fg_x + fw, 0, bw);
+  float *f = scratch, *m = scratch + (gsize) fw * 4;
+  int first = x1, last = x0 - 1;
+
+  image_row_rgba (c->bg, y, b);
+  if (fy < 0 || fy >= c->fg->image->height || x1 <= x0)
+    return;
+  source_mask (c->fg, fy, m, m + fw);
+  const float *bm = m - (gint64) c->fg_x;   /* the mask by background column */
+  for (int x = x0; x < x1; x++)
+    if (bm[x] > 0.0f)
+      {
+        first = MIN (first, x);
+        last = x;
+      }
+  if (last < first)
+    return;
+
+  const int n = last - first + 1;
+  if (over)
+    image_span_rgba (c->fg->image, fy, first - c->fg_x, n, f);
+  else
+    memcpy (f, b + 4 * (gsize) first, (gsize) n * 4 * sizeof (float));
+  hz_colormap_apply (c->map, c->strength, f, n, 1);
+  for (int i = 0; i < n; i++)
+    {
+      const float *p = f + 4 * i;
+      float *bp = b + 4 * (gsize) (first + i);
+      float mk = CLAMP (bm[first + i], 0.0f, 1.0f), ba = over ? bp[3] : 1.0f;
+      float a = mk + (1 - mk) * ba;
+      for (int ch = 0; ch < 3 && a > 0.0f; ch++)
+        bp[ch] = (mk * p[ch] + (1 - mk) * ba * bp[ch]) / a;
+      if (over)
+        bp[3] = a;
+    }
+}
+
+/* Seconds spent compositing and encoding, for --timing. */
+typedef struct
+{
+  double composite, encode;
+} OutputTimes;
+
+/* Writes the output image, OUTPUT_CHUNK_ROWS rows at a time: composited on
+ * n_threads threads, then encoded. */
+static gboolean
+write_composite (ImageWriter     *writer,
+                 const Composite *c,
+                 int              n_threads,
+                 Progress        *progress,
+                 OutputTimes     *times,
+                 GError         **error)
+{
+  const int bw = c->bg->width, fw = c->fg->image->width, h = c->bg->height;
+  const int threads = n_threads > 0 ? n_threads : (int) g_get_num_processors ();
+  const gsize row_floats = (gsize) bw * 4, scratch_floats = (gsize) fw * 6;
+  float *rows = g_new (float, row_floats * OUTPUT_CHUNK_ROWS);
+  float *scratch = g_new (float, scratch_floats * threads);
   gboolean ok = TRUE;
 
-  for (int y = 0; ok && y < bg->height; y++)
+  for (int y0 = 0; ok && y0 < h; y0 += OUTPUT_CHUNK_ROWS)
     {
-      gint64 fy = (gint64) y - fg_y;
+      const int n = MIN (OUTPUT_CHUNK_ROWS, h - y0);
+      gint64 t0 = g_get_monotonic_time ();
 
-      image_row_rgba (bg, y, b);
-      if (fy >= 0 && fy < fg->image->height && x1 > x0)
-        {
-          float *fp = f + 4 * ((gint64) x0 - fg_x);
-          source_row (fg, fy, f);
-          hz_colormap_apply (map, strength, fp, x1 - x0, n_threads);
-          for (int x = x0; x < x1; x++, fp += 4)
-            {
-              float *bp = b + 4 * x;
-              float m = CLAMP (fp[3], 0.0f, 1.0f), ba = over ? bp[3] : 1.0f;
-              float a = m + (1 - m) * ba;
-              for (int c = 0; c < 3 && a > 0.0f; c++)
-                bp[c] = (m * fp[c] + (1 - m) * ba * bp[c]) / a;
-              if (over)
-                bp[3] = a;
-            }
-        }
-      ok = image_writer_row (writer, b, error);
-      if (y % 64 == 0)
-        progress_show (progress, 0.9 + 0.1 * y / bg->height);
+#pragma omp parallel num_threads (threads)
+      {
+        float *own = scratch + scratch_floats * omp_get_thread_num ();
+#pragma omp for schedule (dynamic)
+        for (int r = 0; r < n; r++)
+          composite_row (c, y0 + r, rows + row_floats * r, own);
+      }
+      gint64 t1 = g_get_monotonic_time ();
+      for (int r = 0; ok && r < n; r++)
+        ok = image_writer_row (writer, rows + row_floats * r, error);
+      times->composite += (t1 - t0) * 1e-6;
+      times->encode += (g_get_monotonic_time () - t1) * 1e-6;
+      progress_show (progress, 0.9 + 0.1 * (y0 + n) / h);
     }
-  g_free (b);
-  g_free (f);
+  g_free (rows);
+  g_free (scratch);
   return ok;
 }
 
@@ -388,6 +500,11 @@ run (Args      *a,
   };
   const char *paths[1 + G_N_ELEMENTS (dumps)] = { a->output };
   guint n_paths = 1;
+  const gint64 start = g_get_monotonic_time ();
+  gint64 clock = start;
+  double t_weights = 0, t_decode = 0;
+  OutputTimes t_output = { 0 };
+  HzTimings t_fit = { 0 };
 
   /* The outputs first: a folder that is missing shows before any work. */
   for (guint i = 0; i < G_N_ELEMENTS (dumps); i++)
@@ -400,6 +517,7 @@ run (Args      *a,
   model = hz_model_load (a->weights ? a->weights : hz_default_weights_path (), &error);
   if (!model)
     goto out;
+  t_weights = lap (&clock);
   main_image = image_load (a->composite ? a->composite : a->foreground, a->max_pixels, &error);
   if (!main_image)
     goto out;
@@ -407,6 +525,7 @@ run (Args      *a,
     goto out;
   if (a->mask && !(mask = image_load (a->mask, a->max_pixels, &error)))
     goto out;
+  t_decode = lap (&clock);
 
   if (mask && (mask->width != main_image->width || mask->height != main_image->height))
     {
@@ -423,9 +542,9 @@ run (Args      *a,
     }
 
   /* In --composite mode the composite is both the foreground and the background. */
-  scratch = g_new (float, main_image->width);
+  scratch = g_new (float, (gsize) MAX (main_image->width, bg ? bg->width : 0) * 2);
   Source fg = { main_image, mask, a->foreground != NULL, scratch };
-  Source bgs = { bg ? bg : main_image, NULL, FALSE, NULL };
+  Source bgs = { bg ? bg : main_image, NULL, FALSE, scratch };
   HzScene scene = {
     .foreground = source_reader (&fg),
     .fg_x = offset[0], .fg_y = offset[1],
@@ -455,6 +574,7 @@ run (Args      *a,
         }
       goto out;
     }
+  hz_context_timings (ctx, &t_fit);
 
   for (guint i = 0, k = 1; i < G_N_ELEMENTS (dumps); i++)
     {
@@ -476,16 +596,24 @@ run (Args      *a,
                              a->quality, &error);
   if (!writer)
     goto out;
-  if (!write_composite (writer, &fg, offset[0], offset[1], bgs.image, &map, a->strength,
-                        a->threads, &progress, &error)
-      || !image_writer_finish (writer, &error))
+  Composite composite = { &fg, offset[0], offset[1], bgs.image, &map, a->strength };
+  if (!write_composite (writer, &composite, a->threads, &progress, &t_output, &error))
     goto out;
+  lap (&clock);
+  if (!image_writer_finish (writer, &error))
+    goto out;
+  t_output.encode += lap (&clock);
 
   /* Every file is complete: put them in place. */
   if (!outputs_commit (outputs, &error))
     goto out;
   progress_show (&progress, 1.0);
   status = EXIT_SUCCESS;
+  if (a->timing)
+    fprintf (stderr, "harmonize: seconds: weights %.3f, decode %.3f, read %.3f, network %.3f, "
+             "fit %.3f, composite %.3f, encode %.3f, total %.3f\n",
+             t_weights, t_decode, t_fit.read, t_fit.network, t_fit.fit, t_output.composite,
+             t_output.encode, (g_get_monotonic_time () - start) * 1e-6);
 
 out:
   if (error)
@@ -551,6 +679,8 @@ main (int    argc,
       "Also write the network's reference input (.pfm or .png)", "FILE" },
     { "quiet", 0, 0, G_OPTION_ARG_NONE, &a.quiet,
       "No progress line", NULL },
+    { "timing", 0, 0, G_OPTION_ARG_NONE, &a.timing,
+      "At the end, print the seconds each phase took", NULL },
     { NULL }
   };
   GOptionContext *context = g_option_context_new ("- harmonize a pasted foreground with its background");

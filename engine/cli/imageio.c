@@ -14,6 +14,7 @@
 
 #include <glib/gstdio.h>
 #include <jerror.h>
+#include <zlib.h>
 #include <jpeglib.h>
 #include <png.h>
 
@@ -381,11 +382,71 @@ image_load (const char  *path,
 
 /* ---- rows as floats ------------------------------------------------------------------ */
 
-static inline float
-sample (const Image *image, const guint8 *row, gsize i)
+/* Each conversion is written once, generic over depth and channel count, and
+ * instantiated for each pair by the switches below, so that every loop is
+ * simple enough for the compiler to vectorise (a row costs about as much as
+ * copying it). */
+#define ALWAYS_INLINE static inline __attribute__ ((always_inline))
+
+ALWAYS_INLINE float
+sample (const void *data, int depth, gsize i)
 {
-  return image->depth == 16 ? ((const guint16 *) row)[i] * (1.0f / 65535.0f)
-                            : row[i] * (1.0f / 255.0f);
+  return depth == 16 ? ((const guint16 *) data)[i] * (1.0f / 65535.0f)
+                     : ((const guint8 *) data)[i] * (1.0f / 255.0f);
+}
+
+ALWAYS_INLINE void
+convert_rgba (const void *p, int depth, int nc, gsize n, float *rgba)
+{
+  for (gsize x = 0; x < n; x++, rgba += 4)
+    {
+      gsize i = x * nc;
+      if (nc >= 3)
+        for (int c = 0; c < 3; c++)
+          rgba[c] = sample (p, depth, i + c);
+      else
+        rgba[0] = rgba[1] = rgba[2] = sample (p, depth, i);
+      rgba[3] = nc == 2 || nc == 4 ? sample (p, depth, i + nc - 1) : 1.0f;
+    }
+}
+
+/* what: 'm' the mask (first channel times alpha), 'a' the alpha alone. */
+ALWAYS_INLINE void
+convert_plane (const void *p, int depth, int nc, char what, gsize n, float *out)
+{
+  const gboolean alpha = nc == 2 || nc == 4;
+
+  for (gsize x = 0; x < n; x++)
+    {
+      gsize i = x * nc;
+      float a = alpha ? sample (p, depth, i + nc - 1) : 1.0f;
+      out[x] = what == 'a' ? a : sample (p, depth, i) * a;
+    }
+}
+
+#define EACH_LAYOUT(CASE) \
+  CASE (8, 1) CASE (8, 2) CASE (8, 3) CASE (8, 4) CASE (16, 1) CASE (16, 2) CASE (16, 3) CASE (16, 4)
+#define LAYOUT(depth, nc) ((depth) * 8 + (nc))
+
+void
+image_span_rgba (const Image *image,
+                 int          y,
+                 int          x,
+                 int          n,
+                 float       *rgba)
+{
+  const int nc = image->channels;
+  const guint8 *p = image_row (image, y) + (gsize) x * nc * (image->depth / 8);
+
+  g_return_if_fail (x >= 0 && n >= 0 && x <= image->width - n);
+  switch (LAYOUT (image->depth, nc))
+    {
+#define RGBA_CASE(d, c) case LAYOUT (d, c): convert_rgba (p, d, c, n, rgba); break;
+      EACH_LAYOUT (RGBA_CASE)
+#undef RGBA_CASE
+    default:
+      g_return_if_reached ();
+    }
 }
 
 void
@@ -393,38 +454,41 @@ image_row_rgba (const Image *image,
                 int          y,
                 float       *rgba)
 {
-  const guint8 *row = image_row (image, y);
-  const int nc = image->channels;
+  image_span_rgba (image, y, 0, image->width, rgba);
+}
 
-  for (int x = 0; x < image->width; x++, rgba += 4)
+static void
+row_plane (const Image *image,
+           int          y,
+           char         what,
+           float       *out)
+{
+  const guint8 *p = image_row (image, y);
+
+  switch (LAYOUT (image->depth, image->channels))
     {
-      gsize i = (gsize) x * nc;
-      if (nc >= 3)
-        for (int c = 0; c < 3; c++)
-          rgba[c] = sample (image, row, i + c);
-      else
-        rgba[0] = rgba[1] = rgba[2] = sample (image, row, i);
-      rgba[3] = image_has_alpha (image) ? sample (image, row, i + nc - 1) : 1.0f;
+#define PLANE_CASE(d, c) case LAYOUT (d, c): convert_plane (p, d, c, what, image->width, out); break;
+      EACH_LAYOUT (PLANE_CASE)
+#undef PLANE_CASE
+    default:
+      g_return_if_reached ();
     }
 }
 
 void
 image_row_mask (const Image *image,
                 int          y,
-                float       *out,
-                int          stride)
+                float       *out)
 {
-  const guint8 *row = image_row (image, y);
-  const int nc = image->channels;
+  row_plane (image, y, 'm', out);
+}
 
-  for (int x = 0; x < image->width; x++)
-    {
-      gsize i = (gsize) x * nc;
-      float m = sample (image, row, i);
-      if (image_has_alpha (image))
-        m *= sample (image, row, i + nc - 1);
-      out[(gsize) x * stride] = m;
-    }
+void
+image_row_alpha (const Image *image,
+                 int          y,
+                 float       *out)
+{
+  row_plane (image, y, 'a', out);
 }
 
 ImageFormat
@@ -508,6 +572,18 @@ quantize (float v, guint32 max)
   return (guint32) (v * max + 0.5f);
 }
 
+/* n RGBA floats to nc channels of depth bits (as the conversions above). */
+ALWAYS_INLINE void
+pack (const float *rgba, int depth, int nc, int n, guint8 *out)
+{
+  for (gsize x = 0; x < (gsize) n; x++)
+    for (int c = 0; c < nc; c++)
+      if (depth == 16)
+        ((guint16 *) out)[x * nc + c] = quantize (rgba[4 * x + c], 65535);
+      else
+        out[x * nc + c] = quantize (rgba[4 * x + c], 255);
+}
+
 ImageWriter *
 image_writer_new (FILE        *file,
                   const char  *path,
@@ -543,6 +619,11 @@ image_writer_new (FILE        *file,
       png_set_IHDR (w->png, w->info, width, height, w->depth,
                     w->channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
                     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+      /* Speed over size: one filter and zlib's fastest level write a 24 Mpixel
+       * photo about 10x faster than libpng's defaults (adaptive filtering, level
+       * 6), for files about a third larger (README, Speed). */
+      png_set_filter (w->png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+      png_set_compression_level (w->png, Z_BEST_SPEED);
       png_write_info (w->png, w->info);
       if (w->depth == 16 && G_BYTE_ORDER == G_LITTLE_ENDIAN)
         png_set_swap (w->png);
@@ -580,15 +661,14 @@ image_writer_row (ImageWriter  *w,
 
   g_return_val_if_fail (w->rows_done < w->height, FALSE);
 
-  for (int x = 0; x < w->width; x++)
-    for (int c = 0; c < nc; c++)
-      {
-        gsize i = (gsize) x * nc + c;
-        if (w->depth == 16)
-          ((guint16 *) w->row)[i] = quantize (rgba[4 * x + c], 65535);
-        else
-          w->row[i] = quantize (rgba[4 * x + c], 255);
-      }
+  switch (LAYOUT (w->depth, nc))
+    {
+#define PACK_CASE(d, c) case LAYOUT (d, c): pack (rgba, d, c, w->width, w->row); break;
+      PACK_CASE (8, 3) PACK_CASE (8, 4) PACK_CASE (16, 3) PACK_CASE (16, 4)
+#undef PACK_CASE
+    default:
+      g_return_val_if_reached (FALSE);
+    }
 
   if (w->format == IMAGE_FORMAT_PNG)
     {

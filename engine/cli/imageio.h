@@ -56,12 +56,20 @@ gboolean    image_has_alpha     (const Image  *image);
 void        image_row_rgba      (const Image  *image,
                                  int           y,
                                  float        *rgba);
-/* Row y as a mask: the first channel times the alpha channel if any, written
- * to out[x * stride]. */
+/* The same for the n pixels of row y from column x. */
+void        image_span_rgba     (const Image  *image,
+                                 int           y,
+                                 int           x,
+                                 int           n,
+                                 float        *rgba);
+/* Row y as a mask: the first channel times the alpha channel if any. */
 void        image_row_mask      (const Image  *image,
                                  int           y,
-                                 float        *out,
-                                 int           stride);
+                                 float        *out);
+/* Row y's alpha channel (1 without one). */
+void        image_row_alpha     (const Image  *image,
+                                 int           y,
+                                 float        *out);
 
 /* By the file name's extension (.png, .jpg/.jpeg, .pfm; case-insensitive). */
 ImageFormat image_format_for_path (const char *path);

@@ -6,10 +6,15 @@
 - a triplet has the right shape and range, and its two looks differ;
 - a run stopped after 2 of 4 steps and resumed reaches step 4 with exactly the losses of an uninterrupted
   run (model, optimizer, step and random state all resume), writes finite losses, the CSV, the loss-curve
-  PNG, model.pt, and an engine weights file through weights/export.py, which --init loads back.
+  PNG, model.pt, and an engine weights file through weights/export.py, which --init loads back;
+- the colour mapping (weights/colormap.py): the identity maps colours to themselves, the fit recovers a
+  known mapping; the mapping head starts at the identity, its loss goes down on a fixed batch, and
+  train.py --head mapping runs, writes model.pt and refuses --export.
 Skips (77) without ../shared/data or without numpy, PIL and torch.
 """
+import contextlib
 import csv
+import io
 import os
 import sys
 import tempfile
@@ -18,12 +23,14 @@ from weights_material import DATA, check, finish  # skips (77) without the mater
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
+import colormap  # noqa: E402
 import hzw  # noqa: E402
 import luts  # noqa: E402
 import splits  # noqa: E402
 import train as train_py  # noqa: E402
 from augment import TripletSampler  # noqa: E402
 from pool import ImagePool  # noqa: E402
+from ssh_model import MappingHead  # noqa: E402
 
 
 def lut_nodes():
@@ -109,6 +116,53 @@ def training(tmp):
     check(np.array_equal(state[name].numpy(), tensors[name].astype(np.float32)), '--init loads a .hzw file')
 
 
+def mapping_head(tmp):
+    gen = torch.Generator().manual_seed(5)
+    x = torch.rand(2, 3, 20, 24, generator=gen)
+    ident = colormap.apply(colormap.identity(2), x)
+    check((ident - x).abs().max() < 1e-5, 'the identity mapping maps every colour to itself')
+    known = colormap.identity(1, torch.float64)
+    known[0, :, 16] = torch.tensor([0.02, -0.01, 0.03])
+    known[0, 0, 1], known[0, 2, 6] = 0.1, -0.2
+    x0 = 0.2 + 0.6 * x[:1].double()   # the mapped colours stay inside [0, 1]
+    y = colormap.apply(known, x0)
+    err = (colormap.apply(colormap.fit(x0[0], y[0]), x0) - y).abs().max()
+    check(err < 5e-3, f'the fit reproduces a known mapping (largest error {err:.2g})')
+
+    torch.manual_seed(0)
+    model = MappingHead(8)
+    pool = ImagePool(splits.photos(DATA, 'train')[:2], torch.device('cpu'))
+    bank = torch.stack([luts.load_hald(p) for p in splits.luts(DATA, 'train')[:3]])
+    triplet = TripletSampler(pool, bank, gen)(4, 32, 32)
+    args = train_py.parse_args(['--data', DATA, '--out', tmp, '--head', 'mapping', '--steps', '1'])
+    coef = model(triplet[0], triplet[3], styles=False)
+    check(coef.shape == (4, 3, 17) and (coef - colormap.identity(4)).abs().max() == 0,
+          'the mapping head: 3 x 17 coefficients, the identity before training')
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    curve = []
+    for _ in range(12):
+        total = train_py.losses(model, triplet, args, lambda: torch.autocast('cpu', enabled=False))[0]
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        curve.append(total.item())
+    check(all(np.isfinite(curve)) and curve[-1] < 0.9 * curve[0],
+          f'the mapping head\'s loss goes down on a fixed batch ({curve[0]:.4f} -> {curve[-1]:.4f})')
+    out = os.path.join(tmp, 'mapping')
+    rows = train(out, '--head', 'mapping', '--steps', '2')
+    state = torch.load(os.path.join(out, 'model.pt'), map_location='cpu', weights_only=True)
+    check(len(rows) == 2 and rows[-1]['val_harm'] != '' and 'fuse.4.weight' in state,
+          'train.py --head mapping: 2 steps, held-out loss, model.pt with the fusion MLP')
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            train_py.parse_args(['--data', DATA, '--out', out, '--head', 'mapping', '--steps', '1',
+                                 '--export', 'x.hzw'])
+        refused = False
+    except SystemExit:
+        refused = True
+    check(refused, '--head mapping refuses --export (the engine cannot run it)')
+
+
 def main():
     torch.set_num_threads(1)
     lut_nodes()
@@ -116,6 +170,7 @@ def main():
     triplet()
     with tempfile.TemporaryDirectory() as tmp:
         training(tmp)
+        mapping_head(tmp)
     return finish()
 
 

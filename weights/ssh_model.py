@@ -85,18 +85,15 @@ class StyleEncoder(nn.Module):
         return self.se(self.model(x))
 
 
-class UNetTileSENorm(nn.Module):
-    """Content UNet encoder + style encoder + fusion decoder. forward(input, ref) returns
-    (output, content feature, [ref style, content style, output style]) like the reference."""
+class _Encoders(nn.Module):
+    """SSH's content encoder (the UNet's five blocks, then SE on the deepest) and its style encoder, shared by
+    UNetTileSENorm and MappingHead under the same module names."""
 
-    def __init__(self, width=FULL_WIDTH):
-        super().__init__()
+    def _add_encoders(self, width):
         if width not in WIDTHS:
             raise ValueError(f'width {width}: one of {WIDTHS}')
         w = self.width = width
         self.ENC = [('1', 3, w), ('2', w, 2 * w), ('3', 2 * w, 4 * w), ('4', 4 * w, 8 * w), ('5', 8 * w, 16 * w)]
-        self.DEC = [('5', '6', 16 * w, 8 * w), ('6', '7', 8 * w, 4 * w), ('7', '8', 4 * w, 2 * w),
-                    ('8', '9', 2 * w, w)]
         for i, cin, cout in self.ENC:
             self.add_module(f'conv{i}_1', nn.Conv2d(cin, cout, 3, padding=1))
             self.add_module(f'bn{i}_1', nn.BatchNorm2d(cout))
@@ -105,20 +102,22 @@ class UNetTileSENorm(nn.Module):
         self.se_1 = SELayer(16 * w)
         self.avg_pool = nn.AdaptiveAvgPool2d((1, 1))
         self.style_encoder = StyleEncoder(4, 3, w)
-        self.content_style_conv = nn.Conv2d(32 * w, 16 * w, 3, padding=1)
-        for d, i, cin, cout in self.DEC:
-            self.add_module(f'deconv{d}', nn.Conv2d(cin, cout, 3, padding=1))
-            self.add_module(f'conv{i}_1', nn.Conv2d(cin, cout, 3, padding=1))
-            self.add_module(f'bn{i}_1', nn.BatchNorm2d(cout))
-            self.add_module(f'conv{i}_2', nn.Conv2d(cout, cout, 3, padding=1))
-            if i != '9':
-                self.add_module(f'bn{i}_2', nn.BatchNorm2d(cout))
-        self.conv10 = nn.Conv2d(w, 3, 1)
 
     def _block(self, i, x, last_bn=True):
         x = getattr(self, f'bn{i}_1')(F.leaky_relu(getattr(self, f'conv{i}_1')(x), 0.2))
         x = F.leaky_relu(getattr(self, f'conv{i}_2')(x), 0.2)
         return getattr(self, f'bn{i}_2')(x) if last_bn else x
+
+    def _encode(self, x):
+        """The content encoder on a padded input: the skips, the deepest block's SE'd output last."""
+        skips = []
+        for n, (i, _, _) in enumerate(self.ENC):
+            if n:
+                x = F.max_pool2d(x, 2)
+            x = self._block(i, x)
+            skips.append(x)
+        skips[-1] = self.se_1(skips[-1])
+        return skips
 
     @staticmethod
     def width_of(state):
@@ -129,16 +128,31 @@ class UNetTileSENorm(nn.Module):
         """The (16 x width)-vector of global style (style encoder, SE, global average pool)."""
         return self.avg_pool(self.style_encoder(x))
 
+
+class UNetTileSENorm(_Encoders):
+    """Content UNet encoder + style encoder + fusion decoder. forward(input, ref) returns
+    (output, content feature, [ref style, content style, output style]) like the reference."""
+
+    def __init__(self, width=FULL_WIDTH):
+        super().__init__()
+        self._add_encoders(width)
+        w = width
+        self.DEC = [('5', '6', 16 * w, 8 * w), ('6', '7', 8 * w, 4 * w), ('7', '8', 4 * w, 2 * w),
+                    ('8', '9', 2 * w, w)]
+        self.content_style_conv = nn.Conv2d(32 * w, 16 * w, 3, padding=1)
+        for d, i, cin, cout in self.DEC:
+            self.add_module(f'deconv{d}', nn.Conv2d(cin, cout, 3, padding=1))
+            self.add_module(f'conv{i}_1', nn.Conv2d(cin, cout, 3, padding=1))
+            self.add_module(f'bn{i}_1', nn.BatchNorm2d(cout))
+            self.add_module(f'conv{i}_2', nn.Conv2d(cout, cout, 3, padding=1))
+            if i != '9':
+                self.add_module(f'bn{i}_2', nn.BatchNorm2d(cout))
+        self.conv10 = nn.Conv2d(w, 3, 1)
+
     def forward(self, input, ref=None, styles=True):
         input, pads = pad_to_multiple(input)
-        skips = []
-        x = input
-        for n, (i, _, _) in enumerate(self.ENC):
-            if n:
-                x = F.max_pool2d(x, 2)
-            x = self._block(i, x)
-            skips.append(x)
-        content = self.se_1(skips.pop())
+        skips = self._encode(input)
+        content = skips.pop()
         ref_style = self.style(ref if ref is not None else input)
         _, _, h, w = content.size()
         x = torch.cat([content, ref_style.expand(-1, -1, h, w)], 1)
@@ -154,3 +168,37 @@ class UNetTileSENorm(nn.Module):
         content_style = self.style(input) if ref is not None else ref_style
         # Like the reference, the output's style is taken on the padded latent.
         return output, content, [ref_style, content_style, self.style(latent)]
+
+
+class MappingHead(_Encoders):
+    """The mapping head (issue 7's lever 3): SSH's content and style encoders with no decoder; the pooled
+    content feature, the content's style and the reference's style are fused by a small MLP into the 3 x 17
+    coefficients of the engine's colour mapping (weights/colormap.py), as a residual on the identity (the
+    last layer starts at zero, so an untrained head maps every colour to itself). forward(input, ref)
+    returns (coefficients [B, 3, 17], content feature, [ref style, content style]); the caller applies the
+    mapping to the content."""
+
+    def __init__(self, width=FULL_WIDTH, terms=17):
+        super().__init__()
+        self._add_encoders(width)
+        d = 16 * width
+        self.terms = terms
+        self.fuse = nn.Sequential(nn.Linear(3 * d, 2 * d), nn.ReLU(inplace=True),
+                                  nn.Linear(2 * d, 2 * d), nn.ReLU(inplace=True), nn.Linear(2 * d, 3 * terms))
+        nn.init.zeros_(self.fuse[-1].weight)
+        nn.init.zeros_(self.fuse[-1].bias)
+        eye = torch.zeros(3, terms)
+        eye[[0, 1, 2], [0, 1, 2]] = 1
+        self.register_buffer('identity', eye, persistent=False)
+
+    def forward(self, input, ref=None, styles=True):
+        input, _ = pad_to_multiple(input)
+        content = self._encode(input)[-1]
+        content_style = self.style(input)
+        ref_style = self.style(ref) if ref is not None else content_style
+        b = input.shape[0]
+        x = torch.cat([self.avg_pool(content), content_style, ref_style], 1).view(b, -1)
+        coef = self.identity + self.fuse(x).view(b, 3, self.terms)
+        if not styles:
+            return coef
+        return coef, content, [ref_style, content_style]

@@ -2,7 +2,8 @@
 """Self-supervised SSH training of UNetTileSENorm (Jiang et al., ICCV 2021, section 3) on shared/data.
 
     python3 weights/train/train.py --data DATA --out weights/train/runs/NAME [--device cuda|cpu]
-        [--width 32] [--size 256] [--batch 32] [--steps N | --max-minutes M] [--session-minutes S] [--resume]
+        [--head unet|mapping] [--width 32] [--size 256] [--batch 32] [--steps N | --max-minutes M]
+        [--session-minutes S] [--resume]
         [--export weights/ssh-harmonize.hzw]
 
 Each step draws `batch` triplets (augment.py): C_alpha, C_beta (one content crop in looks alpha and beta) and
@@ -18,6 +19,11 @@ losses L1 (--pixel-loss l2 for squared error), and
 where Gc is the content feature the model returns (se_1 of the deepest encoder block, [B, 16 x width, h/16,
 w/16]) and Gs the (16 x width)-vector style (style encoder, SE, global average pool): Gs(C_alpha) is the 'content style' and
 Gs(R_alpha) the 'reference style' that forward returns for the pair (C_alpha, R_alpha).
+
+--head mapping trains the mapping head instead (ssh_model.MappingHead, issue 7's lever 3): no decoder; the
+network predicts the engine's 17-term colour mapping (weights/colormap.py) and the same losses are taken on the
+content mapped by it (values outside [0, 1] not clipped, so that they still get a gradient; the held-out loss
+clips as the engine does). Its model.pt cannot be exported to the engine's weights file.
 
 Time budget: --steps and/or --max-minutes (training time summed over resumed runs) set the run's length and
 the cosine learning-rate schedule; --session-minutes or --session-steps end this process earlier with a
@@ -43,13 +49,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WEIGHTS = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, WEIGHTS)
+import colormap  # noqa: E402
 import export  # noqa: E402
 import hzw  # noqa: E402
 import splits  # noqa: E402
 from augment import TripletSampler  # noqa: E402
 from luts import load_hald  # noqa: E402
 from pool import ImagePool  # noqa: E402
-from ssh_model import FULL_WIDTH, WIDTHS, UNetTileSENorm  # noqa: E402
+from ssh_model import FULL_WIDTH, WIDTHS, MappingHead, UNetTileSENorm  # noqa: E402
 
 CSV_FIELDS = ['step', 'samples', 'train_seconds', 'lr', 'loss', 'harm', 'recon', 'dis', 'samples_per_s',
               'val_harm', 'val_dc']
@@ -63,6 +70,8 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--width', type=int, default=FULL_WIDTH, choices=WIDTHS,
                    help=f"the network's base width (every channel count x width/{FULL_WIDTH}; {FULL_WIDTH}: the authors')")
+    p.add_argument('--head', choices=['unet', 'mapping'], default='unet',
+                   help="unet: SSH's network; mapping: the mapping head (predicts the 17-term colour mapping)")
     p.add_argument('--size', type=int, default=256, help='crop size (long side) in pixels')
     p.add_argument('--batch', type=int, default=32, help='triplets per step (the network sees 3x as many)')
     p.add_argument('--steps', type=int, default=0, help='length of the run in steps')
@@ -104,6 +113,8 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if not args.steps and not args.max_minutes:
         p.error('give --steps and/or --max-minutes')
+    if args.head == 'mapping' and args.export:
+        p.error('--export: the engine cannot run the mapping head')
     return args
 
 
@@ -128,6 +139,20 @@ def pixel_loss(kind, a, b):
     return F.l1_loss(a, b) if kind == 'l1' else F.mse_loss(a, b)
 
 
+def mapped(coef, inp, clamp):
+    """The content inp ([-1, 1]) through the predicted colour mappings coef [B, 3, 17], back in [-1, 1]."""
+    return colormap.apply(coef.float(), (inp.float() + 1) / 2, clamp) * 2 - 1
+
+
+def forward(model, inp, ref, args, autocast):
+    """(output, content feature, ref style, content style) for either head."""
+    with autocast():
+        out, content, styles = model(inp, ref)
+    if args.head == 'mapping':
+        out = mapped(out, inp, clamp=False)
+    return out.float(), content.float(), styles[0], styles[1]
+
+
 def losses(model, triplet, args, autocast):
     c_a, c_b, r_a, r_b, around = triplet
     n = len(c_a)
@@ -137,9 +162,7 @@ def losses(model, triplet, args, autocast):
     if inp.is_cuda:
         inp = inp.contiguous(memory_format=torch.channels_last)
         ref = ref.contiguous(memory_format=torch.channels_last)
-    with autocast():
-        out, content, (ref_style, content_style, _) = model(inp, ref)
-    out, content = out.float(), content.float()
+    out, content, ref_style, content_style = forward(model, inp, ref, args, autocast)
     harm = (pixel_loss(args.pixel_loss, out[:n], c_b) + pixel_loss(args.pixel_loss, out[2 * n:], c_a)) / 2
     recon = pixel_loss(args.pixel_loss, out[n:2 * n], c_a)
     dis = (F.mse_loss(content[:n], content[2 * n:])
@@ -149,13 +172,16 @@ def losses(model, triplet, args, autocast):
 
 
 @torch.no_grad()
-def validate(model, val, autocast):
+def validate(model, val, autocast, head='unet'):
     """Harmonization L1 on the fixed held-out triplets (BN in inference form, as the engine runs it), and
     the L1 of doing nothing (the input itself) for scale."""
     c_a, c_b, r_a, r_b, _ = val
     model.eval()
+    inp = torch.cat([c_a, c_b])
     with autocast():
-        out = model(torch.cat([c_a, c_b]), torch.cat([r_b, r_a]), styles=False).float()
+        out = model(inp, torch.cat([r_b, r_a]), styles=False).float()
+    if head == 'mapping':
+        out = mapped(out, inp, clamp=True)
     model.train()
     target = torch.cat([c_b, c_a])
     return F.l1_loss(out, target).item(), F.l1_loss(torch.cat([c_a, c_b]), target).item()
@@ -254,7 +280,7 @@ def main(argv=None):
         args.val_batch, args.size, args.size)
     aspects = [float(a) for a in args.aspects.split(',')]
 
-    model = UNetTileSENorm(args.width).to(device)
+    model = (MappingHead if args.head == 'mapping' else UNetTileSENorm)(args.width).to(device)
     if args.init and not args.resume:
         load_init(model, args.init, device)
     if device.type == 'cuda':
@@ -276,7 +302,7 @@ def main(argv=None):
     rows = read_log(log_path, step)
     net = torch.compile(model) if args.compile else model
     n_params = sum(p.numel() for p in model.parameters())
-    print(f'model: width {args.width}, {n_params} parameters; device {device}, bf16 autocast '
+    print(f'model: {args.head} head, width {args.width}, {n_params} parameters; device {device}, bf16 autocast '
           f'{"on" if use_amp else "off"}, batch {args.batch} triplets at {args.size} px', flush=True)
 
     def checkpoint():
@@ -337,7 +363,7 @@ def main(argv=None):
                    'dis': f'{mean[3]:.5f}', 'samples_per_s': f'{interval_samples / interval_seconds:.3g}',
                    'val_harm': '', 'val_dc': ''}
             if val_now:
-                vh, vd = validate(model, val, autocast)
+                vh, vd = validate(model, val, autocast, args.head)
                 row['val_harm'], row['val_dc'] = f'{vh:.5f}', f'{vd:.5f}'
             rows.append(row)
             mem = f' gpu_peak_gb {torch.cuda.max_memory_allocated() / 2**30:.1f}' if device.type == 'cuda' else ''

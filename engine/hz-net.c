@@ -31,7 +31,7 @@ typedef struct
 } HzSE;
 
 #define WINOGRAD_MAX_COUT 128   /* see hz_net_new */
-#define WINOGRAD_MIN_CIN  16
+#define WINOGRAD_MIN_CIN  64
 
 struct _HzNet
 {
@@ -95,7 +95,8 @@ bn_fold (HzConv          *conv,
     g_free (names[i]);
 }
 
-/* The i-th conv that runs as Winograd: enc, content_style, deconv, dec. */
+/* The i-th 3 x 3 conv of the content encoder and decoder (Winograd or direct,
+ * see hz_net_new): enc, content_style, deconv, dec. */
 static HzConv *
 winograd_conv (HzNet *net,
                int    i)
@@ -264,17 +265,23 @@ hz_net_new (const HzWeights *weights,
   conv_init (&net->conv10, weights, "conv10", stage_channels (net, 0), 3, 1, HZ_ACT_NONE);
   g_assert (bn == net->bn + bn_floats (width));
 
-  /* The content encoder's and decoder's 3 x 3 convs up to 128 channels out
-   * run as Winograd F(2x2, 3x3): the wider ones are on small images, and
-   * their transformed weights (16/9 of theirs) would cost too much memory;
-   * conv1_1's 3 input channels are too few for the transforms to pay. */
+  /* The content encoder's and decoder's 3 x 3 convs from 64 channels in and
+   * up to 128 out run as Winograd F(2x2, 3x3); the wider ones are on small
+   * images, and their transformed weights (16/9 of theirs) would cost too
+   * much memory. Below 64 channels in, the transforms and the gemms' packing
+   * cost more than they save: those, the wider ones and the style encoder's
+   * first conv run as direct convolutions (measured at 64 to 256 px, full
+   * width and width 8). */
   for (i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
     {
       HzConv *conv = winograd_conv (net, i);
 
       if (conv->cin >= WINOGRAD_MIN_CIN && conv->cout <= WINOGRAD_MAX_COUT)
         conv->winograd = net->winograd[i] = hz_conv_winograd_weights (conv);
+      else
+        conv->direct = TRUE;
     }
+  net->style[0].direct = TRUE;
   return net;
 }
 

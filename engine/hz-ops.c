@@ -153,21 +153,6 @@ wino_thread_scratch (const HzConv *conv,
          + (gsize) (2 * rows + 2 + 4) * (2 * tw + 2) + w;
 }
 
-gsize
-hz_conv_scratch_size (const HzConv *conv,
-                      int           h,
-                      int           w,
-                      int           n_threads)
-{
-  int nt = resolve_threads (n_threads);
-  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
-
-  if (conv->winograd)
-    return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
-                                     wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));
-  return nt * thread_scratch_size (conv, w, wo, chunk_rows (conv, ho, wo, nt));
-}
-
 /* PyTorch's source index and weights for output o of a x2 linear
  * upsampling of n samples (align_corners=False, scale 1/2). */
 static void
@@ -359,6 +344,241 @@ epilogue (const HzConv *conv,
     epilogue_channel (conv, o, out + ld * o, n);
 }
 
+/* ---- direct convolution, stride 1 (any kernel size, padding, upsampling):
+ * for channel counts too small for a gemm's packing or Winograd's
+ * transforms to pay, and for the wide layers whose Winograd weights would
+ * cost too much memory. A block of DIRECT_OB output channels by up to
+ * DIRECT_NV vectors of 8 outputs of a row stays in registers (12 of AVX2's
+ * 16) over DIRECT_CB input channels and their taps at a time; the padded
+ * input rows under a chunk of output rows are made once. The weights are
+ * read where they are (PyTorch's layout): no copy. */
+
+#define DIRECT_OB 4
+#define DIRECT_NV 3
+/* Input channels whose rows and weights a block keeps in L1 at a time. */
+#define DIRECT_CB 16
+/* Floats of padded input rows one thread makes at a time: 256 KiB, within L2. */
+#define DIRECT_BUDGET (1 << 16)
+
+typedef float HzV8 __attribute__ ((vector_size (32)));
+
+/* The x86-64 build's baseline is SSE2: the row loop gets an AVX2 + FMA
+ * clone, chosen at load time where the CPU has them. */
+#if defined (__x86_64__) && defined (__GNUC__) && !defined (__clang__)
+#define DIRECT_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#else
+#define DIRECT_CLONES
+#endif
+
+gboolean
+hz_conv_direct_ok (const HzConv *conv)
+{
+  return conv->stride == 1;
+}
+
+/* Floats of one padded row: whole vectors of outputs and the taps past them. */
+static int
+direct_row_floats (const HzConv *conv,
+                   int           wo)
+{
+  return (wo + 7) / 8 * 8 + conv->k - 1;
+}
+
+static int
+direct_chunk_rows (const HzConv *conv,
+                   int           ho,
+                   int           wo,
+                   int           n_threads)
+{
+  return even_chunk_rows (ho, (gsize) conv->cin * direct_row_floats (conv, wo), DIRECT_BUDGET,
+                          n_threads);
+}
+
+/* One thread's scratch: cin planes of rows + k - 1 padded rows, and upsampling's row. */
+static gsize
+direct_thread_scratch (const HzConv *conv,
+                       int           w,
+                       int           wo,
+                       int           rows)
+{
+  return (gsize) conv->cin * (rows + conv->k - 1) * direct_row_floats (conv, wo) + w;
+}
+
+/* Input channels [c0, c1) of DIRECT_OB output channels at outputs
+ * [8 x0, 8 (x0 + nv)) of a row (out[o]; NULL past cout), from the padded
+ * rows x (planes cstride apart, rows ld apart) and each output channel's
+ * weights wt[o] (k x k per input channel); added to what out holds unless
+ * c0 is 0. */
+static inline __attribute__ ((always_inline)) void
+direct_block (const float  *x,
+              gsize         cstride,
+              int           ld,
+              const float  *wt[DIRECT_OB],
+              int           c0,
+              int           c1,
+              int           k,
+              int           x0,
+              int           nv,
+              int           wo,
+              float        *out[DIRECT_OB])
+{
+  HzV8 acc[DIRECT_OB][DIRECT_NV];
+  int kk = k * k, c, ky, kx, o, v;
+
+  for (o = 0; o < DIRECT_OB; o++)
+    for (v = 0; v < nv; v++)
+      {
+        int at = 8 * (x0 + v);
+
+        acc[o][v] = (HzV8) { 0 };
+        if (c0 && out[o] && wo - at >= 8)   /* (a constant size: one load) */
+          memcpy (&acc[o][v], out[o] + at, sizeof acc[o][v]);
+        else if (c0 && out[o])
+          memcpy (&acc[o][v], out[o] + at, sizeof (float) * (wo - at));
+      }
+  x += 8 * x0;
+  /* the channels innermost: a loop of DIRECT_CB turns, not of k */
+  for (ky = 0; ky < k; ky++)
+    for (kx = 0; kx < k; kx++)
+      {
+        const float *r = x + (gsize) ky * ld + kx;
+        int t = ky * k + kx;
+
+        for (c = c0; c < c1; c++)
+          {
+            HzV8 in[DIRECT_NV];
+
+            for (v = 0; v < nv; v++)
+              memcpy (&in[v], r + c * cstride + 8 * v, sizeof in[v]);
+            for (o = 0; o < DIRECT_OB; o++)
+              {
+                float w = wt[o][(gsize) c * kk + t];
+                HzV8 b = { w, w, w, w, w, w, w, w };   /* (not 0 + w: an add more, and a register) */
+
+                for (v = 0; v < nv; v++)
+                  acc[o][v] += b * in[v];
+              }
+          }
+      }
+  for (o = 0; o < DIRECT_OB; o++)
+    if (out[o])
+      for (v = 0; v < nv; v++)
+        {
+          int at = 8 * (x0 + v);
+
+          if (wo - at >= 8)
+            memcpy (out[o] + at, &acc[o][v], sizeof acc[o][v]);
+          else
+            memcpy (out[o] + at, &acc[o][v], sizeof (float) * (wo - at));
+        }
+}
+
+/* direct_block with nv and k known to the compiler: the network's k = 3
+ * with its taps unrolled, and any other. */
+static inline __attribute__ ((always_inline)) void
+direct_blocks (const HzConv *conv,
+               const float  *x,
+               gsize         cstride,
+               int           ld,
+               const float  *wt[DIRECT_OB],
+               int           c0,
+               int           c1,
+               int           x0,
+               int           nv,
+               int           wo,
+               float        *out[DIRECT_OB])
+{
+#define DIRECT_NV_CASES(k) \
+  if (nv == 3) \
+    direct_block (x, cstride, ld, wt, c0, c1, k, x0, 3, wo, out); \
+  else if (nv == 2) \
+    direct_block (x, cstride, ld, wt, c0, c1, k, x0, 2, wo, out); \
+  else \
+    direct_block (x, cstride, ld, wt, c0, c1, k, x0, 1, wo, out)
+
+  DIRECT_NV_CASES (conv->k);
+#undef DIRECT_NV_CASES
+}
+
+/* One output row of output channels [o0, o0 + DIRECT_OB), epilogue
+ * included, by blocks of DIRECT_CB input channels over the whole row: the
+ * rows under a block, and its weights, stay in L1. */
+DIRECT_CLONES static void
+direct_row (const HzConv *conv,
+            const float  *x,
+            gsize         cstride,
+            int           ho,
+            int           wo,
+            int           oy,
+            int           o0,
+            float        *out)
+{
+  int ld = direct_row_floats (conv, wo), nvec = (wo + 7) / 8, x0, nv, o, c0;
+  int kk = conv->k * conv->k, wld = conv->weight_ld ? conv->weight_ld : conv->cin * kk;
+  const float *wt[DIRECT_OB];
+  float *rows[DIRECT_OB];
+
+  for (o = 0; o < DIRECT_OB; o++)
+    {
+      int oc = MIN (o0 + o, conv->cout - 1);   /* past cout: computed, not stored */
+
+      wt[o] = conv->weight + (gsize) oc * wld;
+      rows[o] = o0 + o < conv->cout ? out + ((gsize) (o0 + o) * ho + oy) * wo : NULL;
+    }
+  for (c0 = 0; c0 < conv->cin; c0 += DIRECT_CB)
+    {
+      int c1 = MIN (conv->cin, c0 + DIRECT_CB);
+
+      /* blocks of 3 vectors, the last two of 2 rather than 3 and 1 */
+      for (x0 = 0; x0 < nvec; x0 += nv)
+        {
+          nv = nvec - x0 == 4 ? 2 : MIN (DIRECT_NV, nvec - x0);
+          direct_blocks (conv, x, cstride, ld, wt, c0, c1, x0, nv, wo, rows);
+        }
+    }
+  for (o = 0; o < DIRECT_OB && rows[o]; o++)
+    epilogue_channel (conv, o0 + o, rows[o], wo);
+}
+
+/* hz_conv2d's direct path, by chunks of output rows as the im2col one. */
+static void
+direct_conv2d (const HzConv *conv,
+               const float  *in,
+               int           h,
+               int           w,
+               float        *out,
+               float        *scratch,
+               int           nt)
+{
+  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
+  int ld = direct_row_floats (conv, wo), used = wo + conv->k - 1;
+  int rows = direct_chunk_rows (conv, ho, wo, nt);
+  int n_chunks = (ho + rows - 1) / rows, i;
+  gsize per_thread = direct_thread_scratch (conv, w, wo, rows);
+
+#pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
+  for (i = 0; i < n_chunks; i++)
+    {
+      int oy0 = i * rows, oy1 = MIN (ho, oy0 + rows), nr = oy1 - oy0 + conv->k - 1;
+      gsize cstride = (gsize) nr * ld;
+      float *buf = scratch + per_thread * omp_get_thread_num ();
+      float *tmp = buf + conv->cin * cstride;
+      int c, r, o0, oy;
+
+      for (c = 0; c < conv->cin; c++)
+        for (r = 0; r < nr; r++)
+          {
+            float *prow = buf + c * cstride + (gsize) r * ld;
+
+            padded_row (conv, in + (gsize) c * h * w, h, w, oy0 + r, prow, tmp);
+            memset (prow + used, 0, sizeof (float) * (ld - used));
+          }
+      for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
+        for (oy = oy0; oy < oy1; oy++)
+          direct_row (conv, buf + (gsize) (oy - oy0) * ld, cstride, ho, wo, oy, o0, out);
+    }
+}
+
 /* Transformed input B^T d B of tile rows [ty0, ty1) (tw tiles each) into
  * v: 16 x cin x n. rows holds the padded rows under them, made once. */
 static void
@@ -520,6 +740,23 @@ wino_conv2d (const HzConv *conv,
     }
 }
 
+gsize
+hz_conv_scratch_size (const HzConv *conv,
+                      int           h,
+                      int           w,
+                      int           n_threads)
+{
+  int nt = resolve_threads (n_threads);
+  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
+
+  if (conv->winograd)
+    return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
+                                     wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));
+  if (conv->direct)
+    return nt * direct_thread_scratch (conv, w, wo, direct_chunk_rows (conv, ho, wo, nt));
+  return nt * thread_scratch_size (conv, w, wo, chunk_rows (conv, ho, wo, nt));
+}
+
 /* Threads share the work by chunks of output rows, each making its own
  * columns and running a single-threaded hz_sgemm and the epilogue on them:
  * one parallel region per layer with nothing to wait for inside it (many
@@ -545,6 +782,11 @@ hz_conv2d (const HzConv *conv,
   if (conv->winograd)
     {
       wino_conv2d (conv, in, h, w, out, scratch, nt);
+      return;
+    }
+  if (conv->direct)
+    {
+      direct_conv2d (conv, in, h, w, out, scratch, nt);
       return;
     }
 

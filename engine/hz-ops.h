@@ -33,7 +33,8 @@ typedef struct
   HzAct         act;
   const float  *scale;     /* cout, or NULL: no BatchNorm */
   const float  *shift;     /* cout, with scale */
-  const float  *winograd;  /* hz_conv_winograd_weights, or NULL: im2col */
+  const float  *winograd;  /* hz_conv_winograd_weights, or NULL */
+  gboolean      direct;    /* the direct path (hz_conv_direct_ok); neither: im2col */
 } HzConv;
 
 /* PyTorch's reflection (no edge repeat) of index i into [0, n), where it
@@ -58,6 +59,10 @@ gboolean hz_conv_winograd_ok  (const HzConv *conv);
 /* conv's weights transformed for Winograd F(2x2, 3x3): 16 x cout x cin
  * (g_free them); set conv->winograd to them to use that path. */
 float  *hz_conv_winograd_weights (const HzConv *conv);
+
+/* Whether conv can run as a direct convolution (set conv->direct): stride 1
+ * (any kernel size, padding mode, upsampling or not). */
+gboolean hz_conv_direct_ok    (const HzConv *conv);
 
 /* Output size along one axis for an input of n. */
 int     hz_conv_out_size      (const HzConv *conv,

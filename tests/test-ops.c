@@ -158,6 +158,13 @@ naive_upsample (const float *in,
 
 /* ---- convolution ---------------------------------------------------------- */
 
+typedef enum
+{
+  IM2COL,
+  WINOGRAD,   /* through hz_conv_winograd_weights */
+  DIRECT
+} ConvPath;
+
 typedef struct
 {
   const char *name;
@@ -167,36 +174,44 @@ typedef struct
   HzAct       act;
   gboolean    bn;
   int         h, w;
-  gboolean    winograd;   /* through hz_conv_winograd_weights */
+  ConvPath    path;
 } ConvCase;
 
 static const ConvCase conv_cases[] =
 {
-  /* name                    cin cout k  s  p  pad             up     act           bn     h   w  winograd */
-  { "3x3 zero s1 leaky+bn",   5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, FALSE },
-  { "3x3 zero s2",            4,  6,  3, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 10, 7, FALSE },
-  { "3x3 reflect s2 relu+bn", 6,  9,  3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  9, 12, FALSE },
-  { "7x7 reflect s1 relu+bn", 3,  8,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  11, 10, FALSE },
-  { "1x1 pointwise",          32, 3,  1, 1, 0, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 6, 9, FALSE },
-  { "1x1 s2 zero pad",        4,  5,  1, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, FALSE, 5, 6, FALSE },
+  /* name                    cin cout k  s  p  pad             up     act           bn     h   w  path */
+  { "3x3 zero s1 leaky+bn",   5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, IM2COL },
+  { "3x3 zero s2",            4,  6,  3, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 10, 7, IM2COL },
+  { "3x3 reflect s2 relu+bn", 6,  9,  3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  9, 12, IM2COL },
+  { "7x7 reflect s1 relu+bn", 3,  8,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  11, 10, IM2COL },
+  { "1x1 pointwise",          32, 3,  1, 1, 0, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 6, 9, IM2COL },
+  { "1x1 s2 zero pad",        4,  5,  1, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, FALSE, 5, 6, IM2COL },
   /* several chunks of columns (more than 2^20 floats in all) */
-  { "3x3 chunked leaky+bn",   64, 16, 3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  40, 128, FALSE },
+  { "3x3 chunked leaky+bn",   64, 16, 3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  40, 128, IM2COL },
   /* reflection beyond PyTorch's range (pad >= size) */
-  { "7x7 reflect on 1x1",     3,  4,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 1, FALSE },
-  { "7x7 reflect on 3x2",     3,  4,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  FALSE, 3, 2, FALSE },
-  { "3x3 reflect s2 on 1x2",  5,  6,  3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 2, FALSE },
+  { "7x7 reflect on 1x1",     3,  4,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 1, IM2COL },
+  { "7x7 reflect on 3x2",     3,  4,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  FALSE, 3, 2, IM2COL },
+  { "3x3 reflect s2 on 1x2",  5,  6,  3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 2, IM2COL },
   /* bilinear x2 upsampling fused into the columns */
-  { "upsample 3x3 zero",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, FALSE },
-  { "upsample 3x3 on 1x1",    3,  2,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 1, 1, FALSE },
-  { "upsample 3x3 chunked",   96, 8,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_LEAKY, TRUE,  20, 64, FALSE },
+  { "upsample 3x3 zero",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, IM2COL },
+  { "upsample 3x3 on 1x1",    3,  2,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 1, 1, IM2COL },
+  { "upsample 3x3 chunked",   96, 8,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_LEAKY, TRUE,  20, 64, IM2COL },
   /* Winograd F(2x2, 3x3): odd sizes (partial tiles), chunks, upsampling, reflection */
-  { "winograd leaky+bn",      5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, TRUE },
-  { "winograd on 1x1",        3,  4,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 1, 1, TRUE },
-  { "winograd on 2x3",        4,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_RELU,  FALSE, 2, 3, TRUE },
-  { "winograd chunked",       64, 32, 3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  99, 127, TRUE },
-  { "winograd reflect",       6,  3,  3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  7, 9, TRUE },
-  { "winograd upsample",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, TRUE },
-  { "winograd upsample chunked", 96, 8, 3, 1, 1, HZ_PAD_ZERO,  TRUE,  HZ_ACT_LEAKY, TRUE,  41, 63, TRUE },
+  { "winograd leaky+bn",      5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, WINOGRAD },
+  { "winograd on 1x1",        3,  4,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 1, 1, WINOGRAD },
+  { "winograd on 2x3",        4,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_RELU,  FALSE, 2, 3, WINOGRAD },
+  { "winograd chunked",       64, 32, 3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  99, 127, WINOGRAD },
+  { "winograd reflect",       6,  3,  3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  7, 9, WINOGRAD },
+  { "winograd upsample",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, WINOGRAD },
+  { "winograd upsample chunked", 96, 8, 3, 1, 1, HZ_PAD_ZERO,  TRUE,  HZ_ACT_LEAKY, TRUE,  41, 63, WINOGRAD },
+  /* direct: partial vectors and output-channel blocks, chunks, upsampling, reflection, 7x7 */
+  { "direct leaky+bn",        5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, DIRECT },
+  { "direct on 1x1",          3,  4,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 1, 1, DIRECT },
+  { "direct wide rows",       8,  8,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  5, 75, DIRECT },
+  { "direct chunked",         64, 32, 3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  99, 127, DIRECT },
+  { "direct reflect 7x7",     3,  8,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  11, 10, DIRECT },
+  { "direct upsample",        4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, DIRECT },
+  { "direct upsample chunked", 96, 8, 3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_LEAKY, TRUE,  41, 63, DIRECT },
 };
 
 static void
@@ -248,8 +263,9 @@ test_conv (gconstpointer data)
     naive_conv (&cv, in, hin, win, want);
 
   cv.upsample = tc->upsample;
-  if (tc->winograd)
+  if (tc->path == WINOGRAD)
     cv.winograd = hz_conv_winograd_weights (&cv);
+  cv.direct = tc->path == DIRECT;
   g_assert_cmpint (hz_conv_out_size (&cv, tc->h), ==, ho);
   g_assert_cmpint (hz_conv_out_size (&cv, tc->w), ==, wo);
 

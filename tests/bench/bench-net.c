@@ -35,7 +35,11 @@
 
 #define RSS_SIZE       256
 #define RSS_TARGET_MB  150.0
-#define MAX_RUNS       5
+/* Timed runs of each size and thread count: enough for about RUN_SECONDS
+ * of the engine, at least MIN_RUNS (odd: the median is one of the runs). */
+#define MIN_RUNS       5
+#define MAX_RUNS       41
+#define RUN_SECONDS    1.0
 
 /* What the benchmark writes in its temporary folder. */
 static const char *scratch_files[] = {
@@ -690,8 +694,9 @@ main (int argc, char **argv)
   printf ("Weights: %s, width %d\n", weights_arg ? weights_arg : "seeded test weights (tests/testgen.h)",
           hz_net_width (net));
   printf ("GFLOP: the model's at that width, 2 per multiply-add of every convolution and linear\n"
-          "layer as PyTorch runs them, content and reference both S x S; times: median of %d\n"
-          "(3 at 1024); ratios: the peer's time over the engine's\n\n", MAX_RUNS);
+          "layer as PyTorch runs them, content and reference both S x S; times: median of %d to %d\n"
+          "runs (about %.0f s of the engine; 3 at 1024); ratios: the peer's time over the engine's\n\n",
+          MIN_RUNS, MAX_RUNS, RUN_SECONDS);
   printf ("%5s %7s %7s | %9s %8s | %9s %8s | %9s %8s | %-13s | %s\n", "size", "threads", "GFLOP",
           "engine s", "GFLOP/s", "PyTorch s", "GFLOP/s", "ORT s", "GFLOP/s",
           "vs PyTorch", "vs ORT");
@@ -699,7 +704,7 @@ main (int argc, char **argv)
 
   for (int s = 0; sizes[s]; s++)
     {
-      int side = sizes[s], runs = side >= 1024 ? 3 : MAX_RUNS;
+      int side = sizes[s];
       float *content = make_image ("bench-content", side);
       float *ref = make_image ("bench-reference", side);
       float *out = g_new (float, 3 * (gsize) side * side);
@@ -709,11 +714,14 @@ main (int argc, char **argv)
       for (int t = 0; threads[t] && n_rows < (int) G_N_ELEMENTS (rows); t++)
         {
           Row *row = &rows[n_rows++];
-          double et[MAX_RUNS], pt[N_PEERS][MAX_RUNS];
+          double et[MAX_RUNS], pt[N_PEERS][MAX_RUNS], first;
           char *n = g_strdup_printf ("%d", threads[t]);
+          int runs;
 
           /* The first runs size the buffers, make the sessions and warm the caches. */
           engine_run (net, buffers, content, ref, side, out, threads[t]);
+          first = engine_run (net, buffers, content, ref, side, out, threads[t]);
+          runs = side >= 1024 ? 3 : (int) CLAMP (RUN_SECONDS / first, MIN_RUNS, MAX_RUNS) | 1;
           for (int p = 0; p < N_PEERS; p++)
             if (peers[p])
               peer_number (peers[p], "run %s", n);

@@ -129,6 +129,17 @@ def mapping_head(tmp):
     err = (colormap.apply(colormap.fit(x0[0], y[0]), x0) - y).abs().max()
     check(err < 5e-3, f'the fit reproduces a known mapping (largest error {err:.2g})')
 
+    # The engine's own numbers: hz_colormap_fit (weighted) then hz_colormap_apply on this data, printed by
+    # a one-off C program against libharmonize (pixels 0, 25 and 55).
+    i = torch.arange(64, dtype=torch.float64)
+    before = torch.stack([((i * (7 + 5 * c) + 3 * c) % 61) / 60 for c in range(3)]).float()
+    after = torch.stack([0.05 + 0.8 * before[c].double() ** 2 + 0.1 * ((i + c) % 3) for c in range(3)]).float()
+    mapped = colormap.apply(colormap.fit(before, after, (i % 5) / 4), before.double()[None])[0, :, [0, 25, 55]].T
+    engine = torch.tensor([[0.210147083, 0, 0.211109206], [0.773235023, 1, 0.35067293],
+                           [0, 0.880747318, 0.401677787]], dtype=torch.float64)
+    err = (mapped - engine).abs().max()
+    check(err < 1e-4, f'fit and apply match engine/hz-colormap.c on a golden case (largest error {err:.2g})')
+
     torch.manual_seed(0)
     model = MappingHead(8)
     pool = ImagePool(splits.photos(DATA, 'train')[:2], torch.device('cpu'))

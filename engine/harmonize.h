@@ -181,6 +181,12 @@ const float *hz_context_network_output    (const HzContext *ctx,
                                            int             *width,
                                            int             *height);
 
+/* The bounding box of the foreground's mask > 0 (foreground coordinates) in
+ * the last successful hz_fit_scene: outside it the mapping changes nothing
+ * that shows. FALSE (and *bounds untouched) before one. */
+gboolean hz_context_mask_bounds (const HzContext *ctx,
+                                 HzRect          *bounds);
+
 /* Wall-clock seconds of the phases of the last successful hz_fit_scene (all
  * zero before one): reading the scene at working size, the network, the
  * colour fit. For HARMONIZE_TIMING and --timing reports. */

@@ -643,6 +643,7 @@ hz_scene_read (HzSceneThumbs   *t,
 
   if (!report (&progress, 0.0, error) || !mask_bbox (t, fg, &progress, &bbox, error))
     return FALSE;
+  t->mask_box = bbox;
 
   /* Off the canvas, the result would be the background unchanged. */
   gint64 left = (gint64) scene->fg_x + bbox.x, top = (gint64) scene->fg_y + bbox.y;

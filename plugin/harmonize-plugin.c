@@ -26,6 +26,17 @@ progress_cb (double   fraction,
   return gimp_progress_update (fraction * FIT_PROGRESS);
 }
 
+/* Seconds since *since, which becomes now (HARMONIZE_TIMING's phases). */
+static double
+lap (gint64 *since)
+{
+  gint64 now = g_get_monotonic_time ();
+  double s   = (now - *since) * 1e-6;
+
+  *since = now;
+  return s;
+}
+
 static GimpLayer *
 harmonize_image (GimpImage            *image,
                  GimpProcedureConfig  *config,
@@ -40,7 +51,12 @@ harmonize_image (GimpImage            *image,
   GimpLayer   *layer = NULL;
   GError      *local = NULL;
 
+  gint64       clock = g_get_monotonic_time ();
+  double       t_load, t_scene = 0, t_write = 0;
+  HzTimings    t_fit = { 0 };
+
   model = hz_model_load (hz_default_weights_path (), &local);
+  t_load = lap (&clock);
   if (! model)
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
@@ -51,6 +67,7 @@ harmonize_image (GimpImage            *image,
 
   /* Before the progress: compositing a background shows its own. */
   scene = hz_gimp_scene_new (image, config, background, 0, error);
+  t_scene = lap (&clock);
   gimp_progress_init (_("Harmonizing"));
   if (scene)
     {
@@ -66,8 +83,16 @@ harmonize_image (GimpImage            *image,
 
       ctx = hz_context_new (model);
       if (hz_fit_scene (ctx, hz_gimp_scene_get (scene), &options, &map, error))
-        layer = hz_gimp_result_insert (image, scene, &map, options.strength,
-                                       options.n_threads, FIT_PROGRESS, error);
+        {
+          HzRect bounds;
+
+          hz_context_mask_bounds (ctx, &bounds);
+          hz_context_timings (ctx, &t_fit);
+          lap (&clock);
+          layer = hz_gimp_result_insert (image, scene, &bounds, &map, options.strength,
+                                         options.n_threads, FIT_PROGRESS, error);
+          t_write = lap (&clock);
+        }
       else
         g_prefix_error (error, _("Harmonization failed: "));
       hz_context_free (ctx);
@@ -76,6 +101,10 @@ harmonize_image (GimpImage            *image,
 
   hz_model_free (model);
   gimp_progress_end ();
+  if (layer && g_getenv ("HARMONIZE_TIMING"))
+    g_printerr ("gimp-harmonize: seconds: weights %.3f, scene %.3f, read %.3f, network %.3f, "
+                "fit %.3f, layer %.3f\n", t_load, t_scene, t_fit.read, t_fit.network, t_fit.fit,
+                t_write);
   return layer;
 }
 

@@ -32,44 +32,73 @@ map_shown (const HzColorMap *map,
       memcpy (rows + 4 * i, packed + 4 * k++, 3 * sizeof (float));
 }
 
-/* Fills @layer (not yet in the image's layer tree) row chunk by row chunk. */
+/* n RGBA floats to 8-bit, rounded as babl rounds. */
+static void
+to_u8 (const float *rgba,
+       guint8      *out,
+       gsize        n,
+       int          n_threads)
+{
+  gssize i;
+
+#pragma omp parallel for schedule(static) num_threads (n_threads) if (n >= 65536)
+  for (i = 0; i < (gssize) (4 * n); i++)
+    {
+      float v = rgba[i];
+
+      out[i] = (guint8) ((v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * 255.0f + 0.5f);
+    }
+}
+
+/* Fills @bounds of @layer (not yet in the image's layer tree) row chunk by
+ * row chunk; the rest stays as a new layer is, transparent. An 8-bit layer
+ * is written as it is stored (see get_rgba in hz-gimp-scene.c on babl's
+ * conversions in a new plug-in process). */
 static gboolean
 write_pixels (GimpLayer        *layer,
-              const HzReader   *fg,
+              HzGimpScene      *scene,
+              const HzRect     *bounds,
               const HzColorMap *map,
               double            strength,
               int               n_threads,
               double            progress_start,
               GError          **error)
 {
-  GeglBuffer *buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  const Babl *format = babl_format_with_space ("R'G'B'A float",
-                                               gimp_drawable_get_format (GIMP_DRAWABLE (layer)));
-  gsize       floats = (gsize) fg->width * CHUNK_ROWS * 4;
-  float      *rows   = g_try_new (float, 2 * floats);
-  gboolean    ok     = rows != NULL;
+  GeglBuffer *buffer  = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  const Babl *stored  = gimp_drawable_get_format (GIMP_DRAWABLE (layer));
+  const Babl *format  = babl_format_with_space ("R'G'B'A float", stored);
+  gboolean    u8      = babl_format_with_space ("R'G'B'A u8", stored) == stored;
+  gsize       floats  = (gsize) bounds->width * CHUNK_ROWS * 4;
+  float      *rows    = g_try_new (float, 2 * floats);
+  guint8     *bytes   = u8 ? g_try_new (guint8, floats) : NULL;
+  gboolean    ok      = rows != NULL && (bytes != NULL || ! u8);
   int         y;
 
-  if (! rows)
+  if (! ok)
     g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
                          _("Not enough memory to write the harmonized layer."));
 
-  for (y = 0; ok && y < fg->height; y += CHUNK_ROWS)
+  for (y = bounds->y; ok && y < bounds->y + bounds->height; y += CHUNK_ROWS)
     {
-      int n = MIN (CHUNK_ROWS, fg->height - y);
+      GeglRectangle rect = { bounds->x, y, bounds->width,
+                             MIN (CHUNK_ROWS, bounds->y + bounds->height - y) };
+      gsize         n    = (gsize) rect.width * rect.height;
 
-      ok = fg->read (fg->user_data, y, n, rows, error);
-      if (ok)
+      hz_gimp_scene_read_foreground (scene, &rect, rows);
+      map_shown (map, strength, n_threads, rows, rows + floats, n);
+      if (u8)
         {
-          map_shown (map, strength, n_threads, rows, rows + floats, (gsize) fg->width * n);
-          gegl_buffer_set (buffer, GEGL_RECTANGLE (0, y, fg->width, n), 0,
-                           format, rows, GEGL_AUTO_ROWSTRIDE);
-          gimp_progress_update (progress_start +
-                                (1.0 - progress_start) * (y + n) / fg->height);
+          to_u8 (rows, bytes, n, n_threads);
+          gegl_buffer_set (buffer, &rect, 0, stored, bytes, GEGL_AUTO_ROWSTRIDE);
         }
+      else
+        gegl_buffer_set (buffer, &rect, 0, format, rows, GEGL_AUTO_ROWSTRIDE);
+      gimp_progress_update (progress_start + (1.0 - progress_start) *
+                            (y + rect.height - bounds->y) / bounds->height);
     }
 
   g_free (rows);
+  g_free (bytes);
   g_object_unref (buffer);   /* flushes the tiles to GIMP */
   return ok;
 }
@@ -77,6 +106,7 @@ write_pixels (GimpLayer        *layer,
 GimpLayer *
 hz_gimp_result_insert (GimpImage        *image,
                        HzGimpScene      *scene,
+                       const HzRect     *bounds,
                        const HzColorMap *map,
                        double            strength,
                        int               n_threads,
@@ -111,7 +141,7 @@ hz_gimp_result_insert (GimpImage        *image,
 
   /* The pixels go in before the layer joins the image, so that a failure
    * or a cancel here leaves the user's image as it was. */
-  if (! write_pixels (layer, &hz->foreground, map, strength, n_threads, progress_start, error))
+  if (! write_pixels (layer, scene, bounds, map, strength, n_threads, progress_start, error))
     {
       gimp_item_delete (GIMP_ITEM (layer));
       return NULL;

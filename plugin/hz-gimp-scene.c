@@ -313,6 +313,45 @@ get_rgba (HzGimpScene         *s,
     }
 }
 
+/* The mask drawable's values over @rect of the foreground (foreground
+ * coordinates), rect->width x rect->height floats in s->mask_rows. */
+static const float *
+get_mask (HzGimpScene         *s,
+          const GeglRectangle *rect)
+{
+  gsize         n    = (gsize) rect->width * rect->height;
+  GeglRectangle part = { s->mask_dx + rect->x, s->mask_dy + rect->y, rect->width, rect->height };
+
+  if (s->mask_rows_len < n)
+    {
+      g_free (s->mask_rows);
+      s->mask_rows     = g_new (float, n);
+      s->mask_rows_len = n;
+    }
+  gegl_buffer_get (s->mask_buffer, &part, 1.0, s->mask_format, s->mask_rows,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  return s->mask_rows;
+}
+
+void
+hz_gimp_scene_read_foreground (HzGimpScene         *s,
+                               const GeglRectangle *rect,
+                               float               *rgba)
+{
+  gsize i, n = (gsize) rect->width * rect->height;
+
+  g_return_if_fail (s->scale == 1.0);
+
+  get_rgba (s, s->fg_buffer, rect, rgba);
+  if (s->mask_buffer)
+    {
+      const float *mask = get_mask (s, rect);
+
+      for (i = 0; i < n; i++)
+        rgba[4 * i + 3] *= mask[i];
+    }
+}
+
 static gboolean
 read_fg_buffer (gpointer   data,
                 int        y,
@@ -320,28 +359,53 @@ read_fg_buffer (gpointer   data,
                 float     *rgba,
                 GError   **error G_GNUC_UNUSED)
 {
-  HzGimpScene   *s     = data;
-  int            width = s->scene.foreground.width;
-  gsize          n     = (gsize) width * n_rows;
-  GeglRectangle  rect  = { 0, y, width, n_rows };
-  gsize          i;
+  HzGimpScene *s = data;
 
-  get_rgba (s, s->fg_buffer, &rect, rgba);
+  hz_gimp_scene_read_foreground (s, GEGL_RECTANGLE (0, y, s->scene.foreground.width, n_rows), rgba);
+  return TRUE;
+}
 
-  if (s->mask_buffer)
+/* The foreground's mask alone (for the bounding box): an opaque layer's is
+ * the mask drawable's values, an 8-bit layer's alpha is read as stored. */
+static gboolean
+read_fg_mask (gpointer   data,
+              int        y,
+              int        n_rows,
+              float     *mask,
+              GError   **error G_GNUC_UNUSED)
+{
+  HzGimpScene   *s      = data;
+  GeglRectangle  rect   = { 0, y, s->scene.foreground.width, n_rows };
+  gsize          i, n   = (gsize) rect.width * n_rows;
+  const Babl    *format = gegl_buffer_get_format (s->fg_buffer);
+  const float   *m      = s->mask_buffer ? get_mask (s, &rect) : NULL;
+
+  if (! babl_format_has_alpha (format))
     {
-      if (s->mask_rows_len < n)
+      for (i = 0; i < n; i++)
+        mask[i] = m ? m[i] : 1.0f;
+    }
+  else if (babl_format_with_space ("R'G'B'A u8", format) == format)
+    {
+      if (s->bytes_len < n * 4)
         {
-          g_free (s->mask_rows);
-          s->mask_rows     = g_new (float, n);
-          s->mask_rows_len = n;
+          g_free (s->bytes);
+          s->bytes     = g_new (guint8, n * 4);
+          s->bytes_len = n * 4;
         }
-      rect.x = s->mask_dx;
-      rect.y = s->mask_dy + y;
-      gegl_buffer_get (s->mask_buffer, &rect, 1.0, s->mask_format, s->mask_rows,
+      gegl_buffer_get (s->fg_buffer, &rect, 1.0, format, s->bytes,
                        GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
       for (i = 0; i < n; i++)
-        rgba[4 * i + 3] *= s->mask_rows[i];
+        mask[i] = s->bytes[4 * i + 3] * (1.0f / 255.0f) * (m ? m[i] : 1.0f);
+    }
+  else
+    {
+      float *rgba = g_new (float, n * 4);
+
+      hz_gimp_scene_read_foreground (s, &rect, rgba);
+      for (i = 0; i < n; i++)
+        mask[i] = rgba[4 * i + 3];
+      g_free (rgba);
     }
   return TRUE;
 }
@@ -380,7 +444,8 @@ setup_full (HzGimpScene    *s,
     }
 
   s->scene.foreground = (HzReader) { .width = r->fg_w, .height = r->fg_h,
-                                     .read = read_fg_buffer, .user_data = s };
+                                     .read = read_fg_buffer, .user_data = s,
+                                     .read_mask = read_fg_mask };
   s->scene.background = (HzReader) { .width = r->bg_w, .height = r->bg_h,
                                      .read = read_bg_buffer, .user_data = s };
   s->scene.fg_x       = r->fg_x - r->bg_x;

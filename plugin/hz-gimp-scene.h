@@ -61,6 +61,13 @@ void           hz_gimp_scene_free       (HzGimpScene         *scene);
  * HzScene and change its box (scene coordinates). */
 const HzScene *hz_gimp_scene_get        (HzGimpScene         *scene);
 
+/* @rect of a full-resolution scene's foreground (foreground coordinates,
+ * inside it) as R'G'B'A float, A the mask, as its reader gives it. Main
+ * thread only. */
+void           hz_gimp_scene_read_foreground (HzGimpScene         *scene,
+                                              const GeglRectangle *rect,
+                                              float               *rgba);
+
 /* The foreground layer the scene was built for, and the scale from image
  * to scene coordinates (1.0 at full resolution). */
 GimpLayer     *hz_gimp_scene_get_layer  (HzGimpScene         *scene);

@@ -9,19 +9,20 @@
 # wrapper that runs it under /usr/bin/time, runs it HZ_BENCH_RUNS times
 # (default 3) from gimp-console, and prints each run's seconds (the PDB call,
 # end to end: plug-in start, model load, reading, fit, writing the layer) and
-# the plug-in process's peak resident memory. Weights: HARMONIZE_WEIGHTS, else
-# the build's test weights (the same network, so the same cost). The foreground
+# the plug-in process's peak resident memory, and the phases the plug-in
+# reports with HARMONIZE_TIMING. Weights: HARMONIZE_WEIGHTS, else the shipped
+# ones; WORKING_SIZE 0 (the default) is the weights' own. The foreground
 # is 2400x1800 unless HZ_BENCH_FOREGROUND=WxH (e.g. 6000x4000) says otherwise.
 set -eu
 
 build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-export HZ_BENCH_PRECISION=${2:-U8_NON_LINEAR} HZ_BENCH_WORKING_SIZE=${3:-256}
-export HARMONIZE_WEIGHTS=${HARMONIZE_WEIGHTS:-$build/tests/test-weights.hzw}
-[ -f "$HARMONIZE_WEIGHTS" ] || ninja -C "$build" tests/test-weights.hzw >/dev/null
+export HZ_BENCH_PRECISION=${2:-U8_NON_LINEAR} HZ_BENCH_WORKING_SIZE=${3:-0}
+export HARMONIZE_WEIGHTS=${HARMONIZE_WEIGHTS:-$here/../../weights/ssh-harmonize.hzw}
+export HARMONIZE_TIMING=1
 
 . "$here/gimp-home.sh"
-cp "$build/plugin/gimp-harmonize" "$tmp/gimp-harmonize.real"
+cp "$build/ui/gimp-harmonize" "$tmp/gimp-harmonize.real"
 # GIMP runs plug-ins/NAME/NAME: a wrapper there measures the real one.
 cat > "$dir/gimp-harmonize" <<WRAP
 #!/bin/sh
@@ -35,3 +36,4 @@ HZ_BENCH_REPORT="$tmp/report" gimp-console -i -d -f --quit --batch-interpreter=p
 cat "$tmp/report" 2>/dev/null || { tail -30 "$tmp/gimp.log"; exit 1; }
 # The runs (not the registration query): peak resident memory of each.
 grep -e '-run' "$tmp/time.log" | awk '{ printf "plug-in process: peak %.0f MB, %s s\n", $1 / 1024, $3 }'
+grep 'gimp-harmonize: seconds' "$tmp/gimp.log" || true

@@ -4,7 +4,7 @@
  * box is edited on a thumbnail of the background (HzBoxEditor, bound both
  * ways to box-x/y/width/height) and the result is previewed in an
  * HzSplitView. A change of an argument starts a preview at once when the
- * worker is idle, else after a short quiet period; the preview scene (a
+ * worker is idle, else as soon as the running one is shown; the preview scene (a
  * small in-memory copy of the foreground, mask and background) is rebuilt
  * on the main loop first if the layers or the mask changed, then the worker
  * thread (HzPreview) fits and composites it.
@@ -19,7 +19,7 @@
 #include "hz-split-view.h"
 
 #define PREVIEW_MAX_SIDE 512    /* long side of the preview scene */
-#define DEBOUNCE_MS      100    /* quiet time after a change before recomputing */
+#define FIRST_DELAY_MS   100    /* from the dialog's start to its first preview */
 
 typedef struct
 {
@@ -37,8 +37,8 @@ typedef struct
   char                *scene_error; /* why, when there is no scene */
   gboolean             scene_dirty;
 
-  guint                debounce_id;    /* the quiet period after a change */
-  gboolean             change_pending; /* a change waits for it to end */
+  guint                first_id;       /* the first preview's timer */
+  gboolean             change_pending; /* a change waits for the running preview */
   gboolean             computing;      /* the newest request is not done */
   guint                serial;         /* of the newest request */
   HzPreviewArgs        requested;      /* its arguments */
@@ -267,36 +267,30 @@ request_preview (Dialog *d)
 }
 
 static gboolean
-quiet_period_over (gpointer data)
+first_preview (gpointer data)
 {
   Dialog *d = data;
 
-  d->debounce_id = 0;
-  if (d->change_pending)
-    {
-      d->change_pending = FALSE;
-      request_preview (d);
-    }
+  d->first_id = 0;
+  d->change_pending = FALSE;
+  request_preview (d);
   update_spinner (d);
   return G_SOURCE_REMOVE;
 }
 
 /* A change starts a preview at once when the worker is idle; changes that
- * come while it is busy or within DEBOUNCE_MS of each other (a drag, a
- * slider) wait until they pause for DEBOUNCE_MS. */
+ * come while it is busy (a drag, a slider) wait for its result, then the
+ * newest of them starts: the preview follows a drag as fast as it can be
+ * computed, and the last change is shown within two previews' time. */
 static void
 schedule_preview (Dialog *d)
 {
   d->changed_at = g_get_monotonic_time ();
 
-  if (d->debounce_id || d->computing)
+  if (d->computing || d->first_id)
     d->change_pending = TRUE;
   else
     request_preview (d);
-
-  if (d->debounce_id)
-    g_source_remove (d->debounce_id);
-  d->debounce_id = g_timeout_add (DEBOUNCE_MS, quiet_period_over, d);
   update_spinner (d);
 }
 
@@ -336,6 +330,13 @@ preview_ready (const HzPreviewResult *result,
                  result->serial, result->working_size,
                  (g_get_monotonic_time () - d->request_changed_at) / 1e3,
                  result->seconds * 1e3, result->final ? "" : ", quick pass");
+    }
+
+  if (! d->computing && d->change_pending)
+    {
+      d->change_pending = FALSE;
+      request_preview (d);
+      update_spinner (d);
     }
 }
 
@@ -608,14 +609,14 @@ hz_dialog_run (GimpProcedure       *procedure,
   handler = g_signal_connect (config, "notify", G_CALLBACK (config_changed), &d);
   d.change_pending = TRUE;
   d.changed_at = g_get_monotonic_time ();
-  d.debounce_id = g_timeout_add (DEBOUNCE_MS, quiet_period_over, &d);
+  d.first_id = g_timeout_add (FIRST_DELAY_MS, first_preview, &d);
   update_spinner (&d);
 
   ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
 
   g_signal_handler_disconnect (config, handler);
-  if (d.debounce_id)
-    g_source_remove (d.debounce_id);
+  if (d.first_id)
+    g_source_remove (d.first_id);
   hz_preview_free (d.preview);
   gtk_widget_destroy (dialog);
   clear_scene (&d);

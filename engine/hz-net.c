@@ -32,6 +32,7 @@ typedef struct
 
 #define WINOGRAD_MAX_COUT 128   /* see hz_net_new */
 #define WINOGRAD_MIN_CIN  64
+#define WINOGRAD_MIN_COUT 64
 
 struct _HzNet
 {
@@ -265,23 +266,26 @@ hz_net_new (const HzWeights *weights,
   conv_init (&net->conv10, weights, "conv10", stage_channels (net, 0), 3, 1, HZ_ACT_NONE);
   g_assert (bn == net->bn + bn_floats (width));
 
-  /* The content encoder's and decoder's 3 x 3 convs from 64 channels in and
-   * up to 128 out run as Winograd F(2x2, 3x3); the wider ones are on small
+  /* The content encoder's and decoder's 3 x 3 convs from 64 channels in to
+   * 64 to 128 out run as Winograd F(2x2, 3x3): the wider ones are on small
    * images, and their transformed weights (16/9 of theirs) would cost too
-   * much memory. Below 64 channels in, the transforms and the gemms' packing
-   * cost more than they save: those, the wider ones and the style encoder's
-   * first conv run as direct convolutions (measured at 64 to 256 px, full
-   * width and width 8). */
+   * much memory; with fewer channels the transforms and the gemms' packing
+   * cost more than they save. Those run as direct convolutions (measured at
+   * 64 to 256 px, full width and width 8). */
   for (i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
     {
       HzConv *conv = winograd_conv (net, i);
 
-      if (conv->cin >= WINOGRAD_MIN_CIN && conv->cout <= WINOGRAD_MAX_COUT)
+      if (conv->cin >= WINOGRAD_MIN_CIN && conv->cout >= WINOGRAD_MIN_COUT
+          && conv->cout <= WINOGRAD_MAX_COUT)
         conv->winograd = net->winograd[i] = hz_conv_winograd_weights (conv);
       else
         conv->direct = TRUE;
     }
-  net->style[0].direct = TRUE;
+  /* So do the style encoder's, but its last: the widest, on the smallest
+   * image, where a gemm does better. */
+  for (i = 0; i < N_STAGES - 1; i++)
+    net->style[i].direct = TRUE;
   return net;
 }
 

@@ -344,13 +344,19 @@ epilogue (const HzConv *conv,
     epilogue_channel (conv, o, out + ld * o, n);
 }
 
-/* ---- direct convolution, stride 1 (any kernel size, padding, upsampling):
- * for channel counts too small for a gemm's packing or Winograd's
- * transforms to pay, and for the wide layers whose Winograd weights would
- * cost too much memory. A block of DIRECT_OB output channels by up to
- * DIRECT_NV vectors of 8 outputs of a row stays in registers (12 of AVX2's
- * 16) over DIRECT_CB input channels and their taps at a time; the padded
- * input rows under a chunk of output rows are made once. The weights are
+/* ---- direct convolution, stride 1 or 2 (any kernel size, padding,
+ * upsampling at stride 1): for channel counts too small for a gemm's
+ * packing or Winograd's transforms to pay, and for the wide layers whose
+ * Winograd weights would cost too much memory. The padded input rows under
+ * a chunk of output rows are made once, one after the other, so that the
+ * chunk's outputs are one span: at stride 1, output j reads the padded rows
+ * at j + ky (wo + k - 1) + kx, and the k - 1 outputs past each row's end
+ * are computed and dropped (this keeps the vectors full on small images).
+ * At stride 2 the padded input is split by the parity of its rows and
+ * columns into 4 planes, in each of which the taps of that parity read as
+ * at stride 1. A block of DIRECT_OB output channels by up to DIRECT_NV
+ * vectors of 8 outputs of the span stays in registers (12 of AVX2's 16)
+ * over DIRECT_CB input channels and their taps at a time. The weights are
  * read where they are (PyTorch's layout): no copy. */
 
 #define DIRECT_OB 4
@@ -362,7 +368,7 @@ epilogue (const HzConv *conv,
 
 typedef float HzV8 __attribute__ ((vector_size (32)));
 
-/* The x86-64 build's baseline is SSE2: the row loop gets an AVX2 + FMA
+/* The x86-64 build's baseline is SSE2: the span loop gets an AVX2 + FMA
  * clone, chosen at load time where the CPU has them. */
 #if defined (__x86_64__) && defined (__GNUC__) && !defined (__clang__)
 #define DIRECT_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
@@ -373,15 +379,15 @@ typedef float HzV8 __attribute__ ((vector_size (32)));
 gboolean
 hz_conv_direct_ok (const HzConv *conv)
 {
-  return conv->stride == 1;
+  return conv->stride == 1 || (conv->stride == 2 && !conv->upsample);
 }
 
-/* Floats of one padded row: whole vectors of outputs and the taps past them. */
+/* Floats of a row of a (parity) plane: the outputs of a row and the taps past them. */
 static int
-direct_row_floats (const HzConv *conv,
-                   int           wo)
+direct_ld (const HzConv *conv,
+           int           wo)
 {
-  return (wo + 7) / 8 * 8 + conv->k - 1;
+  return wo + (conv->k - 1) / conv->stride;
 }
 
 static int
@@ -390,36 +396,64 @@ direct_chunk_rows (const HzConv *conv,
                    int           wo,
                    int           n_threads)
 {
-  return even_chunk_rows (ho, (gsize) conv->cin * direct_row_floats (conv, wo), DIRECT_BUDGET,
-                          n_threads);
+  gsize per_row = (gsize) conv->cin * conv->stride * conv->stride * direct_ld (conv, wo);
+
+  return even_chunk_rows (ho, per_row, DIRECT_BUDGET, n_threads);
 }
 
-/* One thread's scratch: cin planes of rows + k - 1 padded rows, and upsampling's row. */
+/* Floats of one plane under a chunk of rows output rows, with what the
+ * span's last block reads past them. */
+static gsize
+direct_plane (const HzConv *conv,
+              int           wo,
+              int           rows)
+{
+  int reach = (conv->k - 1) / conv->stride;
+
+  return (gsize) (rows + reach) * direct_ld (conv, wo) + reach + 8;
+}
+
+/* The span's outputs rounded to whole vectors. */
+static gsize
+direct_span (const HzConv *conv,
+             int           wo,
+             int           rows)
+{
+  return ((gsize) rows * direct_ld (conv, wo) + 7) / 8 * 8;
+}
+
+/* One thread's scratch: the planes of every input channel, the span of
+ * DIRECT_OB output channels, a padded row, and upsampling's row. */
 static gsize
 direct_thread_scratch (const HzConv *conv,
                        int           w,
                        int           wo,
                        int           rows)
 {
-  return (gsize) conv->cin * (rows + conv->k - 1) * direct_row_floats (conv, wo) + w;
+  int win = conv->upsample ? 2 * w : w;
+  gsize n = (gsize) conv->cin * conv->stride * conv->stride * direct_plane (conv, wo, rows)
+            + DIRECT_OB * direct_span (conv, wo, rows) + win + 2 * conv->pad + w;
+
+  return (n + 15) & ~(gsize) 15;
 }
 
-/* Input channels [c0, c1) of DIRECT_OB output channels at outputs
- * [8 x0, 8 (x0 + nv)) of a row (out[o]; NULL past cout), from the padded
- * rows x (planes cstride apart, rows ld apart) and each output channel's
- * weights wt[o] (k x k per input channel); added to what out holds unless
- * c0 is 0. */
+/* Input channels [c0, c1) of DIRECT_OB output channels at span outputs
+ * [8 x0, 8 (x0 + nv)) (out[o]; NULL past cout), from the planes x (input
+ * channels cstride apart, parity planes pstride apart, rows ld apart) and
+ * each output channel's weights wt[o] (k x k per input channel); added to
+ * what out holds unless c0 is 0. */
 static inline __attribute__ ((always_inline)) void
 direct_block (const float  *x,
               gsize         cstride,
+              gsize         pstride,
               int           ld,
+              int           stride,
               const float  *wt[DIRECT_OB],
               int           c0,
               int           c1,
               int           k,
               int           x0,
               int           nv,
-              int           wo,
               float        *out[DIRECT_OB])
 {
   HzV8 acc[DIRECT_OB][DIRECT_NV];
@@ -428,20 +462,17 @@ direct_block (const float  *x,
   for (o = 0; o < DIRECT_OB; o++)
     for (v = 0; v < nv; v++)
       {
-        int at = 8 * (x0 + v);
-
         acc[o][v] = (HzV8) { 0 };
-        if (c0 && out[o] && wo - at >= 8)   /* (a constant size: one load) */
-          memcpy (&acc[o][v], out[o] + at, sizeof acc[o][v]);
-        else if (c0 && out[o])
-          memcpy (&acc[o][v], out[o] + at, sizeof (float) * (wo - at));
+        if (c0 && out[o])
+          memcpy (&acc[o][v], out[o] + 8 * (x0 + v), sizeof acc[o][v]);
       }
   x += 8 * x0;
   /* the channels innermost: a loop of DIRECT_CB turns, not of k */
   for (ky = 0; ky < k; ky++)
     for (kx = 0; kx < k; kx++)
       {
-        const float *r = x + (gsize) ky * ld + kx;
+        const float *r = x + ((ky % stride) * stride + kx % stride) * pstride
+                         + (gsize) (ky / stride) * ld + kx / stride;
         int t = ky * k + kx;
 
         for (c = c0; c < c1; c++)
@@ -463,68 +494,28 @@ direct_block (const float  *x,
   for (o = 0; o < DIRECT_OB; o++)
     if (out[o])
       for (v = 0; v < nv; v++)
-        {
-          int at = 8 * (x0 + v);
-
-          if (wo - at >= 8)
-            memcpy (out[o] + at, &acc[o][v], sizeof acc[o][v]);
-          else
-            memcpy (out[o] + at, &acc[o][v], sizeof (float) * (wo - at));
-        }
+        memcpy (out[o] + 8 * (x0 + v), &acc[o][v], sizeof acc[o][v]);
 }
 
-/* direct_block with nv and k known to the compiler: the network's k = 3
- * with its taps unrolled, and any other. */
-static inline __attribute__ ((always_inline)) void
-direct_blocks (const HzConv *conv,
-               const float  *x,
-               gsize         cstride,
-               int           ld,
-               const float  *wt[DIRECT_OB],
-               int           c0,
-               int           c1,
-               int           x0,
-               int           nv,
-               int           wo,
-               float        *out[DIRECT_OB])
-{
-#define DIRECT_NV_CASES(k) \
-  if (nv == 3) \
-    direct_block (x, cstride, ld, wt, c0, c1, k, x0, 3, wo, out); \
-  else if (nv == 2) \
-    direct_block (x, cstride, ld, wt, c0, c1, k, x0, 2, wo, out); \
-  else \
-    direct_block (x, cstride, ld, wt, c0, c1, k, x0, 1, wo, out)
-
-  DIRECT_NV_CASES (conv->k);
-#undef DIRECT_NV_CASES
-}
-
-/* One output row of output channels [o0, o0 + DIRECT_OB), epilogue
- * included, by blocks of DIRECT_CB input channels over the whole row: the
- * rows under a block, and its weights, stay in L1. */
+/* The first n outputs of the span (n a multiple of 8) of output channels
+ * [o0, o0 + DIRECT_OB) into out[o], by blocks of DIRECT_CB input channels
+ * over the whole span: the rows under a block, and its weights, stay in L1. */
 DIRECT_CLONES static void
-direct_row (const HzConv *conv,
-            const float  *x,
-            gsize         cstride,
-            int           ho,
-            int           wo,
-            int           oy,
-            int           o0,
-            float        *out)
+direct_span_conv (const HzConv *conv,
+                  const float  *x,
+                  gsize         pstride,
+                  int           ld,
+                  int           n,
+                  int           o0,
+                  float        *out[DIRECT_OB])
 {
-  int ld = direct_row_floats (conv, wo), nvec = (wo + 7) / 8, x0, nv, o, c0;
   int kk = conv->k * conv->k, wld = conv->weight_ld ? conv->weight_ld : conv->cin * kk;
+  int s = conv->stride, nvec = n / 8, x0, nv, o, c0;
+  gsize cstride = pstride * s * s;
   const float *wt[DIRECT_OB];
-  float *rows[DIRECT_OB];
 
-  for (o = 0; o < DIRECT_OB; o++)
-    {
-      int oc = MIN (o0 + o, conv->cout - 1);   /* past cout: computed, not stored */
-
-      wt[o] = conv->weight + (gsize) oc * wld;
-      rows[o] = o0 + o < conv->cout ? out + ((gsize) (o0 + o) * ho + oy) * wo : NULL;
-    }
+  for (o = 0; o < DIRECT_OB; o++)   /* past cout: computed, not stored */
+    wt[o] = conv->weight + (gsize) MIN (o0 + o, conv->cout - 1) * wld;
   for (c0 = 0; c0 < conv->cin; c0 += DIRECT_CB)
     {
       int c1 = MIN (conv->cin, c0 + DIRECT_CB);
@@ -533,11 +524,56 @@ direct_row (const HzConv *conv,
       for (x0 = 0; x0 < nvec; x0 += nv)
         {
           nv = nvec - x0 == 4 ? 2 : MIN (DIRECT_NV, nvec - x0);
-          direct_blocks (conv, x, cstride, ld, wt, c0, c1, x0, nv, wo, rows);
+          if (nv == 3)
+            direct_block (x, cstride, pstride, ld, s, wt, c0, c1, conv->k, x0, 3, out);
+          else if (nv == 2)
+            direct_block (x, cstride, pstride, ld, s, wt, c0, c1, conv->k, x0, 2, out);
+          else
+            direct_block (x, cstride, pstride, ld, s, wt, c0, c1, conv->k, x0, 1, out);
         }
     }
-  for (o = 0; o < DIRECT_OB && rows[o]; o++)
-    epilogue_channel (conv, o0 + o, rows[o], wo);
+}
+
+/* The planes of input channel c under padded rows [py0, py0 + nr) into
+ * planes (pstride apart); prow and tmp: a padded row, upsampling's row. */
+static void
+direct_planes (const HzConv *conv,
+               const float  *x,
+               int           h,
+               int           w,
+               int           py0,
+               int           nr,
+               int           ld,
+               gsize         pstride,
+               float        *planes,
+               float        *prow,
+               float        *tmp)
+{
+  int s = conv->stride, wp = (conv->upsample ? 2 * w : w) + 2 * conv->pad, r, p, i;
+
+  for (r = 0; r < nr; r++)
+    {
+      if (s == 1)   /* padded_row makes ld floats */
+        {
+          padded_row (conv, x, h, w, py0 + r, planes + (gsize) r * ld, tmp);
+          continue;
+        }
+      padded_row (conv, x, h, w, py0 + r, prow, tmp);
+      for (p = 0; p < s; p++)
+        {
+          float *dst = planes + ((r % s) * s + p) * pstride + (gsize) (r / s) * ld;
+
+          for (i = 0; i < ld; i++)
+            dst[i] = s * i + p < wp ? prow[s * i + p] : 0.0f;
+        }
+    }
+  /* what the blocks read past the rows */
+  for (p = 0; p < s * s; p++)
+    {
+      gsize filled = (gsize) (nr - p / s + s - 1) / s * ld;
+
+      memset (planes + p * pstride + filled, 0, sizeof (float) * (pstride - filled));
+    }
 }
 
 /* hz_conv2d's direct path, by chunks of output rows as the im2col one. */
@@ -550,32 +586,41 @@ direct_conv2d (const HzConv *conv,
                float        *scratch,
                int           nt)
 {
-  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
-  int ld = direct_row_floats (conv, wo), used = wo + conv->k - 1;
+  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w), s = conv->stride;
+  int ld = direct_ld (conv, wo);
   int rows = direct_chunk_rows (conv, ho, wo, nt);
   int n_chunks = (ho + rows - 1) / rows, i;
   gsize per_thread = direct_thread_scratch (conv, w, wo, rows);
+  gsize pstride = direct_plane (conv, wo, rows), span = direct_span (conv, wo, rows);
 
 #pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
   for (i = 0; i < n_chunks; i++)
     {
-      int oy0 = i * rows, oy1 = MIN (ho, oy0 + rows), nr = oy1 - oy0 + conv->k - 1;
-      gsize cstride = (gsize) nr * ld;
+      int oy0 = i * rows, oy1 = MIN (ho, oy0 + rows);
       float *buf = scratch + per_thread * omp_get_thread_num ();
-      float *tmp = buf + conv->cin * cstride;
-      int c, r, o0, oy;
+      float *sp = buf + conv->cin * s * s * pstride, *prow = sp + DIRECT_OB * span;
+      float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
+      int n = (int) direct_span (conv, wo, oy1 - oy0), c, o0, o, oy;
 
       for (c = 0; c < conv->cin; c++)
-        for (r = 0; r < nr; r++)
-          {
-            float *prow = buf + c * cstride + (gsize) r * ld;
-
-            padded_row (conv, in + (gsize) c * h * w, h, w, oy0 + r, prow, tmp);
-            memset (prow + used, 0, sizeof (float) * (ld - used));
-          }
+        direct_planes (conv, in + (gsize) c * h * w, h, w, s * oy0, s * (oy1 - oy0 - 1) + conv->k,
+                       ld, pstride, buf + c * s * s * pstride, prow, tmp);
       for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
-        for (oy = oy0; oy < oy1; oy++)
-          direct_row (conv, buf + (gsize) (oy - oy0) * ld, cstride, ho, wo, oy, o0, out);
+        {
+          float *spans[DIRECT_OB];
+
+          for (o = 0; o < DIRECT_OB; o++)
+            spans[o] = o0 + o < conv->cout ? sp + o * span : NULL;
+          direct_span_conv (conv, buf, pstride, ld, n, o0, spans);
+          for (o = 0; o < DIRECT_OB && spans[o]; o++)
+            for (oy = oy0; oy < oy1; oy++)
+              {
+                float *y = out + ((gsize) (o0 + o) * ho + oy) * wo;
+
+                memcpy (y, spans[o] + (gsize) (oy - oy0) * ld, sizeof (float) * wo);
+                epilogue_channel (conv, o0 + o, y, wo);
+              }
+        }
     }
 }
 
@@ -835,15 +880,13 @@ hz_conv_add_constant_channels (const HzConv *conv,
       float tap[49];
       int t, c, y, x;
 
-      /* each tap's sum over the constant channels */
+      /* each tap's sum over the constant channels, the taps innermost (the
+       * weights' order, and a loop the compiler vectorizes) */
       for (t = 0; t < kk; t++)
-        {
-          double sum = 0.0;
-
-          for (c = 0; c < n; c++)
-            sum += (double) wt[c * kk + t] * values[c];
-          tap[t] = (float) sum;
-        }
+        tap[t] = 0.0f;
+      for (c = 0; c < n; c++)
+        for (t = 0; t < kk; t++)
+          tap[t] += wt[c * kk + t] * values[c];
       for (y = 0; y < h; y++)
         {
           int ky0 = MAX (0, pad - y), ky1 = MIN (k, h + pad - y);

@@ -61,7 +61,7 @@ gboolean hz_conv_winograd_ok  (const HzConv *conv);
 float  *hz_conv_winograd_weights (const HzConv *conv);
 
 /* Whether conv can run as a direct convolution (set conv->direct): stride 1
- * (any kernel size, padding mode, upsampling or not). */
+ * (any kernel size, padding mode, upsampling or not) or 2 (no upsampling). */
 gboolean hz_conv_direct_ok    (const HzConv *conv);
 
 /* Output size along one axis for an input of n. */

@@ -204,7 +204,7 @@ static const ConvCase conv_cases[] =
   { "winograd reflect",       6,  3,  3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  7, 9, WINOGRAD },
   { "winograd upsample",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, WINOGRAD },
   { "winograd upsample chunked", 96, 8, 3, 1, 1, HZ_PAD_ZERO,  TRUE,  HZ_ACT_LEAKY, TRUE,  41, 63, WINOGRAD },
-  /* direct: partial vectors and output-channel blocks, chunks, upsampling, reflection, 7x7 */
+  /* direct: partial vectors and output-channel blocks, chunks, upsampling, reflection, 7x7, stride 2 */
   { "direct leaky+bn",        5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, DIRECT },
   { "direct on 1x1",          3,  4,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 1, 1, DIRECT },
   { "direct wide rows",       8,  8,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  5, 75, DIRECT },
@@ -212,6 +212,10 @@ static const ConvCase conv_cases[] =
   { "direct reflect 7x7",     3,  8,  7, 1, 3, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  11, 10, DIRECT },
   { "direct upsample",        4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, DIRECT },
   { "direct upsample chunked", 96, 8, 3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_LEAKY, TRUE,  41, 63, DIRECT },
+  { "direct reflect s2 relu+bn", 6, 9, 3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  9, 12, DIRECT },
+  { "direct s2 odd sizes",    5,  7,  3, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 11, 13, DIRECT },
+  { "direct reflect s2 on 1x2", 5, 6, 3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 2, DIRECT },
+  { "direct s2 chunked",      64, 16, 3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  80, 255, DIRECT },
 };
 
 static void

@@ -374,6 +374,7 @@ def main():
                                 ('--strength abc', ['--strength', 'abc'], 'abc'),
                                 ('bad --box', ['--box', '1,2,3'], '--box'),
                                 ('unknown option', ['--frobnicate'], 'frobnicate'),
+                                ('--threads too many', ['--threads', '257'], '256'),
                                 ('--offset with --composite', ['--offset', '1,2'], '--offset'),
                                 ('bad --network-output', ['--network-output', os.path.join(d, 'n.txt')], 'n.txt')]:
         expect_failure(what, base + extra, 2, needle, out)

@@ -14,6 +14,9 @@
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
 
+/* The most --threads may ask for (each has scratch rows of the images' width). */
+#define MAX_THREADS 256
+
 /* JPEG masks carry compression noise around 0 and 1: snap it away so the
  * mask's bounding box and the untouched background stay clean. */
 #define JPEG_MASK_SNAP 0.03f
@@ -123,7 +126,9 @@ typedef struct
   const Image *image;
   const Image *mask;        /* NULL: none */
   gboolean     use_alpha;   /* the image's alpha is part of the mask */
-  float       *scratch;     /* two rows of floats for the engine's reads (shared: it reads one source at a time) */
+  float       *scratch;     /* two rows of floats a thread for the engine's reads (shared:
+                               it reads one source at a time) */
+  int          threads;     /* that read a source's rows */
 } Source;
 
 static float
@@ -182,10 +187,12 @@ read_source (gpointer  data,
              GError  **error)
 {
   const Source *s = data;
+  const int w = s->image->width;
 
   (void) error;
+#pragma omp parallel for num_threads (s->threads) if (n_rows > 1)
   for (int r = 0; r < n_rows; r++)
-    source_row (s, y + r, rgba + (gsize) r * s->image->width * 4, s->scratch);
+    source_row (s, y + r, rgba + (gsize) r * w * 4, s->scratch + (gsize) 2 * w * omp_get_thread_num ());
   return TRUE;
 }
 
@@ -233,8 +240,9 @@ read_source_mask (gpointer  data,
   const int w = s->image->width;
 
   (void) error;
+#pragma omp parallel for num_threads (s->threads) if (n_rows > 1)
   for (int r = 0; r < n_rows; r++)
-    source_mask (s, y + r, mask + (gsize) r * w, s->scratch);
+    source_mask (s, y + r, mask + (gsize) r * w, s->scratch + (gsize) 2 * w * omp_get_thread_num ());
   return TRUE;
 }
 
@@ -296,34 +304,49 @@ fit_progress (double   fraction,
 
 typedef struct
 {
-  const Source     *fg;
-  int               fg_x, fg_y;
-  const Image      *bg;
-  const HzColorMap *map;
-  double            strength;
+  const Source      *fg;
+  int                fg_x, fg_y;
+  const Image       *bg;
+  const HzColorMap  *map;
+  double             strength;
+  const ImageWriter *writer;
 } Composite;
 
-/* Output row y into b (the background's width in RGBA floats): the
- * harmonized foreground over the background with the soft mask. scratch:
- * 6 floats a foreground pixel. Only the pixels between the row's first and
- * last non-zero mask value are mapped and blended: elsewhere the output is
- * the background's own pixels. A composite (fg->image == bg) keeps its
+/* Floats of scratch composite_row needs a thread. */
+static gsize
+scratch_floats (const Composite *c)
+{
+  return (gsize) c->fg->image->width * 6 + (gsize) c->bg->width * 4;
+}
+
+/* Output row y: the harmonized foreground over the background with the soft
+ * mask. Only the pixels between the row's first and last non-zero mask value
+ * are mapped and blended: elsewhere the output is the background's own
+ * pixels. With out (the writer's layout is the background's, see
+ * image_writer_matches) the row is written there: the background's stored
+ * row with only that span converted and composited; else as floats into b
+ * (the background's width in RGBA). A composite (fg->image == bg) keeps its
  * alpha: the mask blends the harmonized colours into it; a separate layer
  * goes over the background. */
 static void
 composite_row (const Composite *c,
                int              y,
                float           *b,
+               guint8          *out,
                float           *scratch)
 {
   const int bw = c->bg->width, fw = c->fg->image->width;
   const gboolean over = c->fg->image != c->bg;
   const gint64 fy = (gint64) y - c->fg_y;
   const int x0 = CLAMP (c->fg_x, 0, bw), x1 = CLAMP ((gint64) c->fg_x + fw, 0, bw);
-  float *f = scratch, *m = scratch + (gsize) fw * 4;
+  const gsize pixel_bytes = (gsize) c->bg->channels * (c->bg->depth / 8);
+  float *f = scratch, *m = scratch + (gsize) fw * 4, *span = m + (gsize) fw * 2;
   int first = x1, last = x0 - 1;
 
-  image_row_rgba (c->bg, y, b);
+  if (out)
+    memcpy (out, image_row_data (c->bg, y), bw * pixel_bytes);
+  else
+    image_row_rgba (c->bg, y, b);
   if (fy < 0 || fy >= c->fg->image->height || x1 <= x0)
     return;
   source_mask (c->fg, fy, m, m + fw);
@@ -338,22 +361,27 @@ composite_row (const Composite *c,
     return;
 
   const int n = last - first + 1;
+  float *bp = out ? span : b + 4 * (gsize) first;
+  if (out)
+    image_span_rgba (c->bg, y, first, n, bp);
   if (over)
     image_span_rgba (c->fg->image, fy, first - c->fg_x, n, f);
   else
-    memcpy (f, b + 4 * (gsize) first, (gsize) n * 4 * sizeof (float));
+    memcpy (f, bp, (gsize) n * 4 * sizeof (float));
   hz_colormap_apply (c->map, c->strength, f, n, 1);
   for (int i = 0; i < n; i++)
     {
       const float *p = f + 4 * i;
-      float *bp = b + 4 * (gsize) (first + i);
-      float mk = CLAMP (bm[first + i], 0.0f, 1.0f), ba = over ? bp[3] : 1.0f;
+      float *q = bp + 4 * i;
+      float mk = CLAMP (bm[first + i], 0.0f, 1.0f), ba = over ? q[3] : 1.0f;
       float a = mk + (1 - mk) * ba;
       for (int ch = 0; ch < 3 && a > 0.0f; ch++)
-        bp[ch] = (mk * p[ch] + (1 - mk) * ba * bp[ch]) / a;
+        q[ch] = (mk * p[ch] + (1 - mk) * ba * q[ch]) / a;
       if (over)
-        bp[3] = a;
+        q[3] = a;
     }
+  if (out)
+    image_writer_pack (c->writer, bp, n, out + first * pixel_bytes);
 }
 
 /* Seconds spent compositing and encoding, for --timing. */
@@ -363,20 +391,22 @@ typedef struct
 } OutputTimes;
 
 /* Writes the output image, OUTPUT_CHUNK_ROWS rows at a time: composited on
- * n_threads threads, then encoded. */
+ * threads threads, then encoded. */
 static gboolean
 write_composite (ImageWriter     *writer,
                  const Composite *c,
-                 int              n_threads,
+                 int              threads,
                  Progress        *progress,
                  OutputTimes     *times,
                  GError         **error)
 {
-  const int bw = c->bg->width, fw = c->fg->image->width, h = c->bg->height;
-  const int threads = n_threads > 0 ? n_threads : (int) g_get_num_processors ();
-  const gsize row_floats = (gsize) bw * 4, scratch_floats = (gsize) fw * 6;
-  float *rows = g_new (float, row_floats * OUTPUT_CHUNK_ROWS);
-  float *scratch = g_new (float, scratch_floats * threads);
+  const int h = c->bg->height;
+  const gboolean packed = image_writer_matches (writer, c->bg);
+  /* A chunk's rows: stored bytes (packed) or RGBA floats. */
+  const gsize row_bytes = packed ? (gsize) c->bg->width * c->bg->channels * (c->bg->depth / 8)
+                                 : (gsize) c->bg->width * 4 * sizeof (float);
+  guint8 *rows = g_malloc (row_bytes * OUTPUT_CHUNK_ROWS);
+  float *scratch = g_new (float, scratch_floats (c) * threads);
   gboolean ok = TRUE;
 
   for (int y0 = 0; ok && y0 < h; y0 += OUTPUT_CHUNK_ROWS)
@@ -386,14 +416,16 @@ write_composite (ImageWriter     *writer,
 
 #pragma omp parallel num_threads (threads)
       {
-        float *own = scratch + scratch_floats * omp_get_thread_num ();
+        float *own = scratch + scratch_floats (c) * omp_get_thread_num ();
 #pragma omp for schedule (dynamic)
         for (int r = 0; r < n; r++)
-          composite_row (c, y0 + r, rows + row_floats * r, own);
+          composite_row (c, y0 + r, packed ? NULL : (float *) (rows + row_bytes * r),
+                         packed ? rows + row_bytes * r : NULL, own);
       }
       gint64 t1 = g_get_monotonic_time ();
       for (int r = 0; ok && r < n; r++)
-        ok = image_writer_row (writer, rows + row_floats * r, error);
+        ok = packed ? image_writer_row_packed (writer, rows + row_bytes * r, error)
+                    : image_writer_row (writer, (const float *) (rows + row_bytes * r), error);
       times->composite += (t1 - t0) * 1e-6;
       times->encode += (g_get_monotonic_time () - t1) * 1e-6;
       progress_show (progress, 0.9 + 0.1 * (y0 + n) / h);
@@ -468,6 +500,8 @@ check_args (Args *a,
     return die (EXIT_USAGE, "--depth 16 needs a PNG output (JPEG is 8-bit)");
   if (a->threads < 0)
     return die (EXIT_USAGE, "--threads %d is negative", a->threads);
+  if (a->threads > MAX_THREADS)
+    return die (EXIT_USAGE, "--threads %d is more than %d", a->threads, MAX_THREADS);
   if (a->max_pixels < 1 || (guint64) a->max_pixels > IMAGE_MAX_PIXELS_LIMIT)
     return die (EXIT_USAGE, "--max-pixels %" G_GINT64_FORMAT " is not in 1..%" G_GUINT64_FORMAT,
                 a->max_pixels, IMAGE_MAX_PIXELS_LIMIT);
@@ -500,6 +534,7 @@ run (Args      *a,
   };
   const char *paths[1 + G_N_ELEMENTS (dumps)] = { a->output };
   guint n_paths = 1;
+  const int threads = a->threads > 0 ? a->threads : (int) g_get_num_processors ();
   const gint64 start = g_get_monotonic_time ();
   gint64 clock = start;
   double t_weights = 0, t_decode = 0;
@@ -518,12 +553,24 @@ run (Args      *a,
   if (!model)
     goto out;
   t_weights = lap (&clock);
-  main_image = image_load (a->composite ? a->composite : a->foreground, a->max_pixels, &error);
-  if (!main_image)
-    goto out;
-  if (a->background && !(bg = image_load (a->background, a->max_pixels, &error)))
-    goto out;
-  if (a->mask && !(mask = image_load (a->mask, a->max_pixels, &error)))
+  /* The inputs are decoded side by side; the first error in this order is
+   * the one told. */
+  const char *in_paths[3] = { a->composite ? a->composite : a->foreground, a->background, a->mask };
+  Image *in[3] = { NULL };
+  GError *in_errors[3] = { NULL };
+#pragma omp parallel for num_threads (MIN (threads, 3)) schedule (dynamic)
+  for (int i = 0; i < 3; i++)
+    if (in_paths[i])
+      in[i] = image_load (in_paths[i], a->max_pixels, &in_errors[i]);
+  main_image = in[0];
+  bg = in[1];
+  mask = in[2];
+  for (int i = 0; i < 3; i++)
+    if (!error && in_errors[i])
+      g_propagate_error (&error, in_errors[i]);
+    else
+      g_clear_error (&in_errors[i]);
+  if (error)
     goto out;
   t_decode = lap (&clock);
 
@@ -542,9 +589,9 @@ run (Args      *a,
     }
 
   /* In --composite mode the composite is both the foreground and the background. */
-  scratch = g_new (float, (gsize) MAX (main_image->width, bg ? bg->width : 0) * 2);
-  Source fg = { main_image, mask, a->foreground != NULL, scratch };
-  Source bgs = { bg ? bg : main_image, NULL, FALSE, scratch };
+  scratch = g_new (float, (gsize) MAX (main_image->width, bg ? bg->width : 0) * 2 * threads);
+  Source fg = { main_image, mask, a->foreground != NULL, scratch, threads };
+  Source bgs = { bg ? bg : main_image, NULL, FALSE, scratch, threads };
   HzScene scene = {
     .foreground = source_reader (&fg),
     .fg_x = offset[0], .fg_y = offset[1],
@@ -596,8 +643,8 @@ run (Args      *a,
                              a->quality, &error);
   if (!writer)
     goto out;
-  Composite composite = { &fg, offset[0], offset[1], bgs.image, &map, a->strength };
-  if (!write_composite (writer, &composite, a->threads, &progress, &t_output, &error))
+  Composite composite = { &fg, offset[0], offset[1], bgs.image, &map, a->strength, writer };
+  if (!write_composite (writer, &composite, threads, &progress, &t_output, &error))
     goto out;
   lap (&clock);
   if (!image_writer_finish (writer, &error))

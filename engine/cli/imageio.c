@@ -75,6 +75,13 @@ image_row (const Image *image, int y)
   return (guint8 *) image->data + row_bytes (image) * y;
 }
 
+const guint8 *
+image_row_data (const Image *image,
+                int          y)
+{
+  return image_row (image, y);
+}
+
 /* ---- PNG reading ------------------------------------------------------------------ */
 
 typedef struct
@@ -653,38 +660,59 @@ image_writer_new (FILE        *file,
 }
 
 gboolean
-image_writer_row (ImageWriter  *w,
-                  const float  *rgba,
-                  GError      **error)
+image_writer_matches (const ImageWriter *w,
+                      const Image       *image)
 {
-  const int nc = w->channels;
+  return image->width == w->width && image->channels == w->channels && image->depth == w->depth;
+}
 
-  g_return_val_if_fail (w->rows_done < w->height, FALSE);
-
-  switch (LAYOUT (w->depth, nc))
+void
+image_writer_pack (const ImageWriter *w,
+                   const float       *rgba,
+                   int                n,
+                   guint8            *out)
+{
+  switch (LAYOUT (w->depth, w->channels))
     {
-#define PACK_CASE(d, c) case LAYOUT (d, c): pack (rgba, d, c, w->width, w->row); break;
+#define PACK_CASE(d, c) case LAYOUT (d, c): pack (rgba, d, c, n, out); break;
       PACK_CASE (8, 3) PACK_CASE (8, 4) PACK_CASE (16, 3) PACK_CASE (16, 4)
 #undef PACK_CASE
     default:
-      g_return_val_if_reached (FALSE);
+      g_return_if_reached ();
     }
+}
+
+gboolean
+image_writer_row_packed (ImageWriter   *w,
+                         const guint8  *row,
+                         GError       **error)
+{
+  g_return_val_if_fail (w->rows_done < w->height, FALSE);
 
   if (w->format == IMAGE_FORMAT_PNG)
     {
       if (setjmp (png_jmpbuf (w->png)))
         return writer_fail (w, error, w->png_message.message);
-      png_write_row (w->png, w->row);
+      png_write_row (w->png, row);
     }
   else
     {
-      JSAMPROW row = w->row;
+      JSAMPROW r = (JSAMPROW) row;
       if (setjmp (w->jpeg_errors.jump))
         return writer_fail (w, error, w->jpeg_errors.message);
-      jpeg_write_scanlines (&w->jpeg, &row, 1);
+      jpeg_write_scanlines (&w->jpeg, &r, 1);
     }
   w->rows_done++;
   return TRUE;
+}
+
+gboolean
+image_writer_row (ImageWriter  *w,
+                  const float  *rgba,
+                  GError      **error)
+{
+  image_writer_pack (w, rgba, w->width, w->row);
+  return image_writer_row_packed (w, w->row, error);
 }
 
 /* Everything written has reached the file (or the error says why not). */

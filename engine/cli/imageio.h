@@ -52,6 +52,9 @@ Image      *image_read          (FILE         *file,
 void        image_free          (Image        *image);
 gboolean    image_has_alpha     (const Image  *image);
 
+/* Row y as stored: width * channels samples of depth bits. */
+const guint8 *image_row_data    (const Image  *image,
+                                 int           y);
 /* Row y as width RGBA floats in [0, 1] (grey replicated, A = 1 without alpha). */
 void        image_row_rgba      (const Image  *image,
                                  int           y,
@@ -92,6 +95,20 @@ ImageWriter *image_writer_new    (FILE         *file,
 gboolean     image_writer_row    (ImageWriter  *writer,
                                   const float  *rgba,
                                   GError      **error);
+/* Whether the writer's rows are laid out as image's are stored (width,
+ * channels, depth): then they may be given as they are... */
+gboolean     image_writer_matches (const ImageWriter *writer,
+                                   const Image       *image);
+/* ...to this, a row in the writer's layout (what image_writer_pack makes). */
+gboolean     image_writer_row_packed (ImageWriter   *writer,
+                                      const guint8  *row,
+                                      GError       **error);
+/* n RGBA floats (clipped to [0, 1]) in the writer's layout, into out; any
+ * thread may call it. */
+void         image_writer_pack   (const ImageWriter *writer,
+                                  const float       *rgba,
+                                  int                n,
+                                  guint8            *out);
 /* Ends the image and flushes it to the file. */
 gboolean     image_writer_finish (ImageWriter  *writer,
                                   GError      **error);

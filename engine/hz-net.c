@@ -30,9 +30,8 @@ typedef struct
   const float *fc0_w, *fc0_b, *fc2_w, *fc2_b;
 } HzSE;
 
-#define WINOGRAD_MAX_COUT 128   /* see hz_net_new */
-#define WINOGRAD_MIN_CIN  64
-#define WINOGRAD_MIN_COUT 64
+#define WINOGRAD_MAX_PAIRS (256 * 256)   /* input x output channels; see hz_net_new */
+#define WINOGRAD_MIN_CHANNELS 32
 
 struct _HzNet
 {
@@ -266,23 +265,23 @@ hz_net_new (const HzWeights *weights,
   conv_init (&net->conv10, weights, "conv10", stage_channels (net, 0), 3, 1, HZ_ACT_NONE);
   g_assert (bn == net->bn + bn_floats (width));
 
-  /* The content encoder's and decoder's 3 x 3 convs from 64 channels in to
-   * 64 to 128 out run as Winograd F(2x2, 3x3): the wider ones are on small
-   * images, and their transformed weights (16/9 of theirs) would cost too
-   * much memory; with fewer channels the transforms and the gemms' packing
-   * cost more than they save. Those run as direct convolutions (measured at
-   * 64 to 256 px, full width and width 8). */
+  /* The content encoder's and decoder's 3 x 3 convs run as direct
+   * convolutions, and as Winograd F(2x2, 3x3) on images large enough for it
+   * (hz-ops.c) from 32 channels in and out: with fewer the transforms cost
+   * more than they save (measured at 64 to 256 px, full width and width 8).
+   * Up to 256 x 256 channels: the transformed weights (16/9 of theirs) of
+   * the wider ones, on the smallest images, would cost too much memory (peak
+   * RSS of a 256 px forward 136 MB, 153 MB with them). */
   for (i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
     {
       HzConv *conv = winograd_conv (net, i);
 
-      if (conv->cin >= WINOGRAD_MIN_CIN && conv->cout >= WINOGRAD_MIN_COUT
-          && conv->cout <= WINOGRAD_MAX_COUT)
+      conv->direct = TRUE;
+      if (conv->cin >= WINOGRAD_MIN_CHANNELS && conv->cout >= WINOGRAD_MIN_CHANNELS
+          && conv->cin * conv->cout <= WINOGRAD_MAX_PAIRS)
         conv->winograd = net->winograd[i] = hz_conv_winograd_weights (conv);
-      else
-        conv->direct = TRUE;
     }
-  /* So do the style encoder's, but its last: the widest, on the smallest
+  /* The style encoder's too, but its last: the widest, on the smallest
    * image, where a gemm does better. */
   for (i = 0; i < N_STAGES - 1; i++)
     net->style[i].direct = TRUE;

@@ -81,13 +81,20 @@ thread_scratch_size (const HzConv *conv,
 
 /* ---- Winograd F(2x2, 3x3) (Lavin and Gray): each 2 x 2 output tile from
  * the 4 x 4 input tile d over it as A^T [(G g G^T) . (B^T d B)] A; the
- * products for all tiles are 16 matrix products, cout x cin by cin x tiles. */
+ * products for all tiles are 16 matrix products, cout x cin by cin x tiles,
+ * made by the direct convolution's kernel (span_products, as 1 x 1 convs):
+ * unlike a gemm's, it packs nothing, so chunks of a few tile rows do. */
 
-/* Floats of transformed input and products that one thread makes at a time:
- * 8 MiB, so that each of the 16 gemms gets a few thousand tiles (with a
- * quarter of it they ran at half speed at 256 px, BLIS repacking small
- * panels); peak RSS of a 256 px forward goes from 129 to 142 MB. */
-#define WINO_BUDGET (1 << 21)
+/* Floats of transformed input and products that one thread makes at a
+ * time: 512 KiB, within L2, unless that is under WINO_MIN_TILES tiles
+ * (too few for the products' blocks of vectors). */
+#ifndef WINO_BUDGET
+#define WINO_BUDGET (1 << 17)
+#endif
+#define WINO_MIN_TILES 64
+/* Smaller outputs have too few tiles for the transforms to pay: the direct
+ * path takes them where the conv has it. */
+#define WINO_MIN_SIDE 8
 /* Tiles whose output transform is made at a time (on the stack). */
 #define WINO_BLOCK 64
 
@@ -138,7 +145,19 @@ wino_chunk_rows (const HzConv *conv,
                  int           tw,
                  int           n_threads)
 {
-  return even_chunk_rows (th, (gsize) 16 * (conv->cin + conv->cout) * tw, WINO_BUDGET, n_threads);
+  gsize per_row = (gsize) 16 * (conv->cin + conv->cout) * tw;
+
+  return even_chunk_rows (th, per_row, MAX (WINO_BUDGET, per_row * ((WINO_MIN_TILES + tw - 1) / tw)),
+                          n_threads);
+}
+
+/* Floats from one plane of transformed input or products to the next:
+ * the chunk's tiles rounded to whole vectors. */
+static gsize
+wino_pitch (int tw,
+            int rows)
+{
+  return ((gsize) rows * tw + 7) / 8 * 8;
 }
 
 /* One thread's scratch: transformed input, products, the padded input rows
@@ -149,7 +168,7 @@ wino_thread_scratch (const HzConv *conv,
                      int           tw,
                      int           rows)
 {
-  return (gsize) 16 * (conv->cin + conv->cout) * rows * tw
+  return (gsize) 16 * (conv->cin + conv->cout) * wino_pitch (tw, rows)
          + (gsize) (2 * rows + 2 + 4) * (2 * tw + 2) + w;
 }
 
@@ -362,7 +381,7 @@ epilogue (const HzConv *conv,
 #define DIRECT_OB 4
 #define DIRECT_NV 3
 /* Input channels whose rows and weights a block keeps in L1 at a time. */
-#define DIRECT_CB 16
+#define DIRECT_CB 32
 /* Floats of padded input rows one thread makes at a time: 256 KiB, within L2. */
 #define DIRECT_BUDGET (1 << 16)
 
@@ -497,39 +516,46 @@ direct_block (const float  *x,
         memcpy (out[o] + 8 * (x0 + v), &acc[o][v], sizeof acc[o][v]);
 }
 
-/* The first n outputs of the span (n a multiple of 8) of output channels
- * [o0, o0 + DIRECT_OB) into out[o], by blocks of DIRECT_CB input channels
- * over the whole span: the rows under a block, and its weights, stay in L1. */
+/* The first n outputs of a span (n a multiple of 8) of output channels
+ * [o0, o0 + DIRECT_OB) of cout into out[o], from cin input channels
+ * (cstride apart; parity planes, rows: see direct_block) and the weights
+ * (output channels wld apart, k x k per input channel), by blocks of
+ * DIRECT_CB input channels over the whole span: the rows under a block, and
+ * its weights, stay in L1. Also Winograd's products (k = 1). */
 DIRECT_CLONES static void
-direct_span_conv (const HzConv *conv,
-                  const float  *x,
-                  gsize         pstride,
-                  int           ld,
-                  int           n,
-                  int           o0,
-                  float        *out[DIRECT_OB])
+span_products (const float *x,
+               gsize        cstride,
+               gsize        pstride,
+               int          ld,
+               int          stride,
+               int          k,
+               int          cin,
+               int          cout,
+               const float *weight,
+               int          wld,
+               int          n,
+               int          o0,
+               float       *out[DIRECT_OB])
 {
-  int kk = conv->k * conv->k, wld = conv->weight_ld ? conv->weight_ld : conv->cin * kk;
-  int s = conv->stride, nvec = n / 8, x0, nv, o, c0;
-  gsize cstride = pstride * s * s;
+  int nvec = n / 8, x0, nv, o, c0;
   const float *wt[DIRECT_OB];
 
   for (o = 0; o < DIRECT_OB; o++)   /* past cout: computed, not stored */
-    wt[o] = conv->weight + (gsize) MIN (o0 + o, conv->cout - 1) * wld;
-  for (c0 = 0; c0 < conv->cin; c0 += DIRECT_CB)
+    wt[o] = weight + (gsize) MIN (o0 + o, cout - 1) * wld;
+  for (c0 = 0; c0 < cin; c0 += DIRECT_CB)
     {
-      int c1 = MIN (conv->cin, c0 + DIRECT_CB);
+      int c1 = MIN (cin, c0 + DIRECT_CB);
 
       /* blocks of 3 vectors, the last two of 2 rather than 3 and 1 */
       for (x0 = 0; x0 < nvec; x0 += nv)
         {
           nv = nvec - x0 == 4 ? 2 : MIN (DIRECT_NV, nvec - x0);
           if (nv == 3)
-            direct_block (x, cstride, pstride, ld, s, wt, c0, c1, conv->k, x0, 3, out);
+            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 3, out);
           else if (nv == 2)
-            direct_block (x, cstride, pstride, ld, s, wt, c0, c1, conv->k, x0, 2, out);
+            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 2, out);
           else
-            direct_block (x, cstride, pstride, ld, s, wt, c0, c1, conv->k, x0, 1, out);
+            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 1, out);
         }
     }
 }
@@ -611,7 +637,9 @@ direct_conv2d (const HzConv *conv,
 
           for (o = 0; o < DIRECT_OB; o++)
             spans[o] = o0 + o < conv->cout ? sp + o * span : NULL;
-          direct_span_conv (conv, buf, pstride, ld, n, o0, spans);
+          span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin, conv->cout,
+                         conv->weight, conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
+                         n, o0, spans);
           for (o = 0; o < DIRECT_OB && spans[o]; o++)
             for (oy = oy0; oy < oy1; oy++)
               {
@@ -625,7 +653,7 @@ direct_conv2d (const HzConv *conv,
 }
 
 /* Transformed input B^T d B of tile rows [ty0, ty1) (tw tiles each) into
- * v: 16 x cin x n. rows holds the padded rows under them, made once. */
+ * v: 16 x cin planes, np apart. rows holds the padded rows under them, made once. */
 static void
 wino_input (const HzConv *conv,
             const float  *in,
@@ -635,17 +663,18 @@ wino_input (const HzConv *conv,
             int           ty1,
             int           tw,
             float        *v,
+            gsize         np,
             float        *rows)
 {
   int ww = 2 * tw + 2, nr = 2 * (ty1 - ty0) + 2, wp = (conv->upsample ? 2 * w : w) + 2;
-  gsize n = (gsize) (ty1 - ty0) * tw, stride = (gsize) conv->cin * n;
+  gsize stride = (gsize) conv->cin * np;
   float *tmp = rows + (gsize) nr * ww;
   int c, r, t, i;
 
   for (c = 0; c < conv->cin; c++)
     {
       const float *x = in + (gsize) c * h * w;
-      float *vc = v + (gsize) c * n;
+      float *vc = v + (gsize) c * np;
 
       for (i = 0; i < nr; i++)
         {
@@ -689,8 +718,8 @@ wino_input (const HzConv *conv,
     }
 }
 
-/* Output tiles A^T m A of the products m (16 x cout x n) into out's rows
- * from 2 ty0, dropping what falls outside ho x wo, then the epilogue. */
+/* Output tiles A^T m A of the products m (16 x cout planes, np apart) into
+ * out's rows from 2 ty0, dropping what falls outside ho x wo, then the epilogue. */
 static void
 wino_output (const HzConv *conv,
              const float  *m,
@@ -699,15 +728,16 @@ wino_output (const HzConv *conv,
              int           tw,
              int           ho,
              int           wo,
-             float        *out)
+             float        *out,
+             gsize         np)
 {
-  gsize n = (gsize) (ty1 - ty0) * tw, stride = (gsize) conv->cout * n;
+  gsize stride = (gsize) conv->cout * np;
   int o, r, t;
 
   for (o = 0; o < conv->cout; o++)
     for (r = 0; r < ty1 - ty0; r++)
       {
-        const float *mr = m + (gsize) o * n + (gsize) r * tw;
+        const float *mr = m + (gsize) o * np + (gsize) r * tw;
         int oy = 2 * (ty0 + r), t0;
         float *y0 = out + ((gsize) o * ho + oy) * wo;
         float *y1 = oy + 1 < ho ? y0 + wo : NULL;
@@ -766,23 +796,41 @@ wino_conv2d (const HzConv *conv,
   int th = (ho + 1) / 2, tw = (wo + 1) / 2;
   int rows = wino_chunk_rows (conv, th, tw, nt);
   int n_chunks = (th + rows - 1) / rows, i;
-  gsize per_thread = wino_thread_scratch (conv, w, tw, rows);
+  gsize per_thread = wino_thread_scratch (conv, w, tw, rows), np = wino_pitch (tw, rows);
 
 #pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
   for (i = 0; i < n_chunks; i++)
     {
-      int ty0 = i * rows, ty1 = MIN (th, ty0 + rows), xi;
-      int n = (ty1 - ty0) * tw;
+      int ty0 = i * rows, ty1 = MIN (th, ty0 + rows), xi, o0, o, c;
+      gsize n = (gsize) (ty1 - ty0) * tw;
       float *v = scratch + per_thread * omp_get_thread_num ();
-      float *m = v + (gsize) 16 * conv->cin * n;
+      float *m = v + (gsize) 16 * conv->cin * np;
 
-      wino_input (conv, in, h, w, ty0, ty1, tw, v, m + (gsize) 16 * conv->cout * n);
+      wino_input (conv, in, h, w, ty0, ty1, tw, v, np, m + (gsize) 16 * conv->cout * np);
+      for (c = 0; c < 16 * conv->cin; c++)   /* the last vector's tiles past the chunk's */
+        memset (v + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
       for (xi = 0; xi < 16; xi++)
-        hz_sgemm (conv->cout, n, conv->cin, conv->winograd + (gsize) xi * conv->cout * conv->cin,
-                  conv->cin, v + (gsize) xi * conv->cin * n, n,
-                  m + (gsize) xi * conv->cout * n, n, FALSE, 1);
-      wino_output (conv, m, ty0, ty1, tw, ho, wo, out);
+        for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
+          {
+            float *products[DIRECT_OB];
+
+            for (o = 0; o < DIRECT_OB; o++)
+              products[o] = o0 + o < conv->cout ? m + ((gsize) xi * conv->cout + o0 + o) * np : NULL;
+            span_products (v + (gsize) xi * conv->cin * np, np, 0, 0, 1, 1, conv->cin, conv->cout,
+                           conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
+                           (int) wino_pitch (tw, ty1 - ty0), o0, products);
+          }
+      wino_output (conv, m, ty0, ty1, tw, ho, wo, out, np);
     }
+}
+
+/* Whether conv runs as Winograd on an output of ho x wo. */
+static gboolean
+use_winograd (const HzConv *conv,
+              int           ho,
+              int           wo)
+{
+  return conv->winograd && (!conv->direct || (ho >= WINO_MIN_SIDE && wo >= WINO_MIN_SIDE));
 }
 
 gsize
@@ -794,7 +842,7 @@ hz_conv_scratch_size (const HzConv *conv,
   int nt = resolve_threads (n_threads);
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
 
-  if (conv->winograd)
+  if (use_winograd (conv, ho, wo))
     return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
                                      wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));
   if (conv->direct)
@@ -824,7 +872,7 @@ hz_conv2d (const HzConv *conv,
   gsize plane = (gsize) ho * wo;
   gsize per_thread = thread_scratch_size (conv, w, wo, rows);
 
-  if (conv->winograd)
+  if (use_winograd (conv, ho, wo))
     {
       wino_conv2d (conv, in, h, w, out, scratch, nt);
       return;

@@ -34,7 +34,8 @@ typedef struct
   const float  *scale;     /* cout, or NULL: no BatchNorm */
   const float  *shift;     /* cout, with scale */
   const float  *winograd;  /* hz_conv_winograd_weights, or NULL */
-  gboolean      direct;    /* the direct path (hz_conv_direct_ok); neither: im2col */
+  gboolean      direct;    /* the direct path (hz_conv_direct_ok): with winograd,
+                            * for outputs too small for Winograd; neither: im2col */
 } HzConv;
 
 /* PyTorch's reflection (no edge repeat) of index i into [0, n), where it

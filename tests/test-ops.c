@@ -162,7 +162,8 @@ typedef enum
 {
   IM2COL,
   WINOGRAD,   /* through hz_conv_winograd_weights */
-  DIRECT
+  DIRECT,
+  BOTH        /* Winograd, and direct where the output is too small for it */
 } ConvPath;
 
 typedef struct
@@ -216,6 +217,8 @@ static const ConvCase conv_cases[] =
   { "direct s2 odd sizes",    5,  7,  3, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 11, 13, DIRECT },
   { "direct reflect s2 on 1x2", 5, 6, 3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 2, DIRECT },
   { "direct s2 chunked",      64, 16, 3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  80, 255, DIRECT },
+  { "winograd+direct large",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, BOTH },
+  { "winograd+direct small",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  7, 17, BOTH },
 };
 
 static void
@@ -267,9 +270,9 @@ test_conv (gconstpointer data)
     naive_conv (&cv, in, hin, win, want);
 
   cv.upsample = tc->upsample;
-  if (tc->path == WINOGRAD)
+  if (tc->path == WINOGRAD || tc->path == BOTH)
     cv.winograd = hz_conv_winograd_weights (&cv);
-  cv.direct = tc->path == DIRECT;
+  cv.direct = tc->path == DIRECT || tc->path == BOTH;
   g_assert_cmpint (hz_conv_out_size (&cv, tc->h), ==, ho);
   g_assert_cmpint (hz_conv_out_size (&cv, tc->w), ==, wo);
 

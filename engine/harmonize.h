@@ -124,6 +124,14 @@ typedef struct
   HzRect    box;             /* background coordinates */
 } HzScene;
 
+/* The bounding box of A > 0 of a foreground's reader (by read_mask where it
+ * has one), as hz_fit_scene finds it. FALSE with HZ_ERROR_INPUT when A is
+ * zero everywhere, HZ_ERROR_CANCELLED when cancellable (may be NULL) is. */
+gboolean hz_reader_mask_bounds (const HzReader  *foreground,
+                                HzRect          *bounds,
+                                GCancellable    *cancellable,
+                                GError         **error);
+
 /* ---- colour mapping ------------------------------------------------------------ */
 
 #define HZ_COLORMAP_TERMS 17

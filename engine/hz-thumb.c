@@ -445,30 +445,34 @@ chunk_rows (int width)
   return CLAMP (CHUNK_FLOATS / (4 * (gint64) width), 1, CHUNK_ROWS);
 }
 
-/* Pass 1: the bounding box of mask > 0, in foreground coordinates. */
+/* The bounding box of A > 0, in rows of chunk_rows at a time, read into
+ * *buf (grown as needed); progress runs from 0 to 1 over it. */
 static gboolean
-mask_bbox (HzSceneThumbs   *t,
-           const HzReader  *fg,
-           const Progress  *progress,
-           HzRect          *bbox,
-           GError         **error)
+mask_bounds (const HzReader  *fg,
+             float          **buf,
+             gsize           *cap,
+             const Progress  *progress,
+             HzRect          *bbox,
+             GError         **error)
 {
   const gboolean mask_only = fg->read_mask != NULL;
   const int stride = mask_only ? 1 : 4;   /* floats a pixel; A last */
   int rows = chunk_rows (fg->width);
   int x0 = fg->width, x1 = -1, y0 = fg->height, y1 = -1;
 
-  if (!GROW (t->fg_rows, t->cap_fg, (gsize) fg->width * rows * 4))
+  if (!check_reader (fg, N_("foreground"), error))
+    return FALSE;
+  if (!GROW (*buf, *cap, (gsize) fg->width * rows * 4))
     return out_of_memory (error);
 
   for (int y = 0, n; y < fg->height; y += n)
     {
       n = MIN (rows, fg->height - y);
-      if (!read_some (fg, mask_only, y, n, t->fg_rows, error))
+      if (!read_some (fg, mask_only, y, n, *buf, error))
         return FALSE;
       for (int r = 0; r < n; r++)
         {
-          const float *row = t->fg_rows + (gsize) r * fg->width * stride;
+          const float *row = *buf + (gsize) r * fg->width * stride;
           int first = -1, last = -1;
           for (int x = 0; x < fg->width; x++)
             if (row[stride * x + stride - 1] > 0.0f)
@@ -484,7 +488,7 @@ mask_bbox (HzSceneThumbs   *t,
           y0 = MIN (y0, y + r);
           y1 = y + r;
         }
-      if (!report (progress, 0.5 * (y + n) / fg->height, error))
+      if (!report (progress, (double) (y + n) / fg->height, error))
         return FALSE;
     }
 
@@ -495,6 +499,31 @@ mask_bbox (HzSceneThumbs   *t,
     }
   *bbox = (HzRect) { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
   return TRUE;
+}
+
+gboolean
+hz_reader_mask_bounds (const HzReader  *fg,
+                       HzRect          *bounds,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  Progress progress = { NULL, NULL, cancellable };
+  float *buf = NULL;
+  gsize cap = 0;
+  gboolean ok = mask_bounds (fg, &buf, &cap, &progress, bounds, error);
+
+  g_free (buf);
+  return ok;
+}
+
+/* Pass 1's progress: the first half of the scene's. */
+static gboolean
+first_half (double   fraction,
+            gpointer data)
+{
+  const Progress *p = data;
+
+  return !p->func || p->func (0.5 * fraction, p->data);
 }
 
 static inline float
@@ -641,7 +670,9 @@ hz_scene_read (HzSceneThumbs   *t,
       return FALSE;
     }
 
-  if (!report (&progress, 0.0, error) || !mask_bbox (t, fg, &progress, &bbox, error))
+  Progress pass1 = { first_half, &progress, cancellable };
+  if (!report (&progress, 0.0, error)
+      || !mask_bounds (fg, &t->fg_rows, &t->cap_fg, &pass1, &bbox, error))
     return FALSE;
   t->mask_box = bbox;
 

@@ -37,22 +37,45 @@ lap (gint64 *since)
   return s;
 }
 
+/* The scene the colour mapping is fitted on: for a large image, GIMP's
+ * downscaled copy (FIT_SIDE pixels long at most), when that is still
+ * FIT_OVERSAMPLE times the working size: the network sees the same
+ * working-size thumbnails either way, and the copy costs GIMP milliseconds
+ * where reading every pixel of the layers through the plug-in protocol takes
+ * most of a second. NULL (use the full scene) for images that are no
+ * larger, larger working sizes, or on error. */
+#define FIT_SIDE       1024
+#define FIT_OVERSAMPLE 4
+
+static HzGimpScene *
+fitting_scene (GimpImage           *image,
+               GimpProcedureConfig *config,
+               HzGimpBackground    *background,
+               int                  working_size)
+{
+  if (MAX (gimp_image_get_width (image), gimp_image_get_height (image)) <= FIT_SIDE ||
+      working_size * FIT_OVERSAMPLE > FIT_SIDE)
+    return NULL;
+  return hz_gimp_scene_new (image, config, background, FIT_SIDE, NULL);
+}
+
 static GimpLayer *
 harmonize_image (GimpImage            *image,
                  GimpProcedureConfig  *config,
                  HzGimpBackground     *background,
                  GError              **error)
 {
-  HzGimpScene *scene;
+  HzGimpScene *scene, *small = NULL;
   HzModel     *model;
   HzContext   *ctx;
   HzOptions    options;
   HzColorMap   map;
+  HzRect       bounds;
   GimpLayer   *layer = NULL;
   GError      *local = NULL;
-
+  gboolean     ok;
   gint64       clock = g_get_monotonic_time ();
-  double       t_load, t_scene = 0, t_write = 0;
+  double       t_load, t_scene = 0, t_bounds = 0, t_write = 0;
   HzTimings    t_fit = { 0 };
 
   model = hz_model_load (hz_default_weights_path (), &local);
@@ -67,7 +90,6 @@ harmonize_image (GimpImage            *image,
 
   /* Before the progress: compositing a background shows its own. */
   scene = hz_gimp_scene_new (image, config, background, 0, error);
-  t_scene = lap (&clock);
   gimp_progress_init (_("Harmonizing"));
   if (scene)
     {
@@ -81,30 +103,47 @@ harmonize_image (GimpImage            *image,
       options.n_threads = gimp_get_num_processors ();
       g_debug ("harmonizing on %d threads", options.n_threads);
 
+      small = fitting_scene (image, config, background,
+                             options.working_size ? options.working_size
+                                                  : hz_model_working_size (model));
+      t_scene = lap (&clock);
       ctx = hz_context_new (model);
-      if (hz_fit_scene (ctx, hz_gimp_scene_get (scene), &options, &map, error))
+      ok = small && hz_fit_scene (ctx, hz_gimp_scene_get (small), &options, &map, NULL);
+      if (! ok)   /* no small scene, or its thumbnails lost a faint mask */
         {
-          HzRect bounds;
-
-          hz_context_mask_bounds (ctx, &bounds);
+          g_clear_pointer (&small, hz_gimp_scene_free);
+          ok = hz_fit_scene (ctx, hz_gimp_scene_get (scene), &options, &map, error);
+          if (! ok)
+            g_prefix_error (error, _("Harmonization failed: "));
+        }
+      if (ok)
+        {
           hz_context_timings (ctx, &t_fit);
           lap (&clock);
+          /* Only the mask's bounding box at full resolution is written. */
+          ok = small ? hz_reader_mask_bounds (&hz_gimp_scene_get (scene)->foreground, &bounds,
+                                              NULL, error)
+                     : hz_context_mask_bounds (ctx, &bounds);
+          t_bounds = lap (&clock);
+        }
+      if (ok)
+        {
           layer = hz_gimp_result_insert (image, scene, &bounds, &map, options.strength,
                                          options.n_threads, FIT_PROGRESS, error);
           t_write = lap (&clock);
         }
-      else
-        g_prefix_error (error, _("Harmonization failed: "));
       hz_context_free (ctx);
+      hz_gimp_scene_free (small);
       hz_gimp_scene_free (scene);
     }
 
   hz_model_free (model);
   gimp_progress_end ();
   if (layer && g_getenv ("HARMONIZE_TIMING"))
-    g_printerr ("gimp-harmonize: seconds: weights %.3f, scene %.3f, read %.3f, network %.3f, "
-                "fit %.3f, layer %.3f\n", t_load, t_scene, t_fit.read, t_fit.network, t_fit.fit,
-                t_write);
+    g_printerr ("gimp-harmonize: seconds: weights %.3f, scenes %.3f, read %.3f, network %.3f, "
+                "fit %.3f, mask bounds %.3f, layer %.3f (fitted on %s)\n", t_load, t_scene,
+                t_fit.read, t_fit.network, t_fit.fit, t_bounds, t_write,
+                small ? "GIMP's downscaled copy" : "the full image");
   return layer;
 }
 

@@ -462,6 +462,23 @@ scaled (int    v,
   return (int) floor (v * scale + 0.5);
 }
 
+/* Whether @from is @to in 8 bits (the same model and space, @to perhaps
+ * with an alpha @from lacks): then its values are expanded by hand, not by
+ * a babl fish, whose search costs a new plug-in process half a second (see
+ * get_rgba). */
+static gboolean
+u8_of (const Babl *from,
+       const Babl *to)
+{
+  const char *f = babl_get_name (babl_format_get_model (from));
+  const char *t = babl_get_name (babl_format_get_model (to));
+  gsize       n = strlen (f);
+
+  return babl_format_get_type (from, 0) == babl_type ("u8") &&
+         babl_format_get_space (from) == babl_format_get_space (to) &&
+         strncmp (f, t, n) == 0 && (t[n] == '\0' || (t[n] == 'A' && t[n + 1] == '\0'));
+}
+
 /* GIMP's downscaled copy of @rect of @drawable, @width x @height pixels
  * converted to @format (4 or 1 floats a pixel). */
 static float *
@@ -483,16 +500,29 @@ thumbnail (GimpDrawable        *drawable,
                                                 width, height, &tw, &th, &bpp);
   if (bytes && tw > 0 && th > 0 && bpp == babl_format_get_bytes_per_pixel (thumb_format))
     {
-      const guint8 *data = g_bytes_get_data (bytes, NULL);
-      const Babl   *fish = babl_fish (thumb_format, format);
-      int           x, y;
+      const guint8 *data   = g_bytes_get_data (bytes, NULL);
+      gboolean      expand = u8_of (thumb_format, format);
+      const Babl   *fish   = expand ? NULL : babl_fish (thumb_format, format);
+      guint8       *row    = g_new (guint8, (gsize) width * bpp);
+      int           x, y, i, c;
 
-      /* GIMP may round the size it returns: sample it nearest. */
+      /* GIMP may round the size it returns: sample it nearest, a row at a
+       * time (babl's per-call cost is that of many pixels). */
       for (y = 0; y < height; y++)
-        for (x = 0; x < width; x++)
-          babl_process (fish,
-                        data + ((gsize) (y * th / height) * tw + x * tw / width) * bpp,
-                        pixels + ((gsize) y * width + x) * components, 1);
+        {
+          const guint8 *src = data + (gsize) (y * th / height) * tw * bpp;
+          float        *out = pixels + (gsize) y * width * components;
+
+          for (x = 0; x < width; x++)
+            memcpy (row + (gsize) x * bpp, src + (gsize) (x * tw / width) * bpp, bpp);
+          if (fish)
+            babl_process (fish, row, out, width);
+          else
+            for (i = 0; i < width; i++)
+              for (c = 0; c < components; c++)
+                out[i * components + c] = c < bpp ? row[i * bpp + c] / 255.0f : 1.0f;
+        }
+      g_free (row);
     }
   if (bytes)
     g_bytes_unref (bytes);

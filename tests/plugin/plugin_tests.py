@@ -196,6 +196,7 @@ def scene(image, drawable, max_side, **args):
 
 
 def cli(out, *args):
+    """The CLI's result (a later --size wins over the default)."""
     cmd = [CLI, '--size', str(WORKING_SIZE), '--quiet', '-o', out] + list(args)
     subprocess.run(cmd, check=True)
     a = np.asarray(Image.open(out).convert('RGBA'), dtype=np.float32) / 255
@@ -440,6 +441,29 @@ def precision_case(precision):
     return run
 
 
+def case_large_image():
+    """An image longer than 1024 pixels: the mapping is fitted on GIMP's
+    downscaled copy (harmonize-plugin.c's fitting_scene) and applied at full
+    size; the composite stays within 1/255 of the CLI's, which fits on every
+    pixel (a hard mask: the foreground under the new layer shows through a
+    soft one)."""
+    w, h, fw, fh = 1600, 1200, 700, 500
+    bg = save_png('large-bg.png', texture(w, h, 4, (0.35, 0.45, 0.6)))
+    fg = save_png('large-fg.png', np.dstack([texture(fw, fh, 5, (0.75, 0.3, 0.25)),
+                                             ellipse(fw, fh)]))
+    image = Gimp.Image.new(w, h, Gimp.ImageBaseType.RGB)
+    load_layer(image, bg, 'bg')
+    layer = load_layer(image, fg, 'fg', 450, 300)
+    before = state(image)
+    result = harmonized(image, layer, **{'working-size': 64})
+    check_result(image, layer, before, result, 'fg')
+    want = cli(os.path.join(TMP, 'large.png'), '--foreground', fg, '--background', bg,
+               '--offset', '450,300', '--size', '64')
+    diff = np.abs(visible(image)[..., :3] - want[..., :3]).max()
+    check(diff <= TOLERANCE, 'the composite differs from the CLI by %.4f (> 1/255)' % diff)
+    image.delete()
+
+
 def case_strength_zero():
     image = new_image()
     fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
@@ -579,6 +603,7 @@ MAIN_CASES = [
     ('u32-perceptual', precision_case(Gimp.Precision.U32_NON_LINEAR)),
     ('float-linear', precision_case(Gimp.Precision.FLOAT_LINEAR)),
     ('float-perceptual', precision_case(Gimp.Precision.FLOAT_NON_LINEAR)),
+    ('large-image', case_large_image),
     ('strength-zero', case_strength_zero),
     ('one-pixel-layer', case_one_pixel),
     ('scenes', case_scenes),

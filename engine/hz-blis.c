@@ -292,6 +292,107 @@ hz_default_threads (void)
   return (int) g_get_num_processors ();
 }
 
+/* ---- the pool of hz_parallel_for -------------------------------------------- */
+
+typedef struct
+{
+  HzParallelFunc fn;
+  gpointer       data;
+  int            n, n_slots;
+  atomic_int     next;      /* the next i to take */
+  atomic_int     slots;     /* slots handed out; the caller has 0 */
+  int            helpers;   /* pool threads inside the job, under pool_lock */
+} Job;
+
+static GMutex   pool_lock;
+static GCond    pool_wake;      /* a job was posted */
+static GCond    pool_left;      /* a helper left its job */
+static Job     *pool_job;       /* the job posted, or NULL */
+static guint64  pool_posted;    /* jobs posted so far */
+static int      pool_threads;   /* threads in the pool */
+
+static void
+job_run (Job *job,
+         int  slot)
+{
+  int i;
+
+  while ((i = atomic_fetch_add (&job->next, 1)) < job->n)
+    job->fn (i, slot, job->data);
+}
+
+static gpointer
+pool_thread (gpointer data)
+{
+  guint64 seen = 0;
+
+  (void) data;
+  g_mutex_lock (&pool_lock);
+  for (;;)
+    {
+      Job *job;
+      int slot;
+
+      while (pool_job == NULL || pool_posted == seen)
+        g_cond_wait (&pool_wake, &pool_lock);
+      seen = pool_posted;
+      job = pool_job;
+      slot = atomic_fetch_add (&job->slots, 1);
+      if (slot >= job->n_slots || atomic_load (&job->next) >= job->n)
+        continue;
+      job->helpers++;
+      g_mutex_unlock (&pool_lock);
+      job_run (job, slot);
+      g_mutex_lock (&pool_lock);
+      if (--job->helpers == 0)
+        g_cond_broadcast (&pool_left);
+    }
+  return NULL;
+}
+
+void
+hz_parallel_for (int            n,
+                 int            n_threads,
+                 HzParallelFunc fn,
+                 gpointer       data)
+{
+  Job job = { fn, data, n, MIN (n_threads > 0 ? n_threads : hz_default_threads (), n), 0, 1, 0 };
+  int i;
+
+  if (job.n_slots <= 1)
+    {
+      for (i = 0; i < n; i++)
+        fn (i, 0, data);
+      return;
+    }
+  g_mutex_lock (&pool_lock);
+  if (pool_job != NULL)   /* another thread's call has the pool */
+    {
+      g_mutex_unlock (&pool_lock);
+      for (i = 0; i < n; i++)
+        fn (i, 0, data);
+      return;
+    }
+  while (pool_threads < job.n_slots - 1)
+    {
+      g_thread_unref (g_thread_new ("hz-pool", pool_thread, NULL));
+      pool_threads++;
+    }
+  pool_job = &job;
+  pool_posted++;
+  g_cond_broadcast (&pool_wake);
+  g_mutex_unlock (&pool_lock);
+
+  job_run (&job, 0);
+
+  /* every i is taken: wait for the helpers still at theirs, then close */
+  g_mutex_lock (&pool_lock);
+  while (job.helpers > 0)
+    g_cond_wait (&pool_left, &pool_lock);
+  pool_job = NULL;
+  g_mutex_unlock (&pool_lock);
+}
+
 void
 hz_sgemm (int m, int n, int k,
           const float *a, int lda,

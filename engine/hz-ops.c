@@ -2,7 +2,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <omp.h>
 
 #include "hz-blis.h"
 
@@ -363,6 +362,18 @@ epilogue (const HzConv *conv,
     epilogue_channel (conv, o, out + ld * o, n);
 }
 
+/* One convolution's work, shared by the threads of hz_parallel_for: chunk
+ * i of rows output rows (tile rows for Winograd), each thread in its slot
+ * of per_thread floats of scratch. */
+typedef struct
+{
+  const HzConv *conv;
+  const float  *in;
+  int           h, w, ho, wo, rows;
+  float        *out, *scratch;
+  gsize         per_thread;
+} ConvJob;
+
 /* ---- direct convolution, stride 1 or 2 (any kernel size, padding,
  * upsampling at stride 1): for channel counts too small for a gemm's
  * packing or Winograd's transforms to pay, and for the wide layers whose
@@ -602,54 +613,52 @@ direct_planes (const HzConv *conv,
     }
 }
 
+static void
+direct_chunk (int      i,
+              int      slot,
+              gpointer data)
+{
+  const ConvJob *job = data;
+  const HzConv *conv = job->conv;
+  int h = job->h, w = job->w, ho = job->ho, wo = job->wo, s = conv->stride;
+  int ld = direct_ld (conv, wo), oy0 = i * job->rows, oy1 = MIN (ho, oy0 + job->rows);
+  gsize pstride = direct_plane (conv, wo, job->rows), span = direct_span (conv, wo, job->rows);
+  float *buf = job->scratch + job->per_thread * slot;
+  float *sp = buf + conv->cin * s * s * pstride, *prow = sp + DIRECT_OB * span;
+  float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
+  int n = (int) direct_span (conv, wo, oy1 - oy0), c, o0, o, oy;
+
+  for (c = 0; c < conv->cin; c++)
+    direct_planes (conv, job->in + (gsize) c * h * w, h, w, s * oy0, s * (oy1 - oy0 - 1) + conv->k,
+                   ld, pstride, buf + c * s * s * pstride, prow, tmp);
+  for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
+    {
+      float *spans[DIRECT_OB];
+
+      for (o = 0; o < DIRECT_OB; o++)
+        spans[o] = o0 + o < conv->cout ? sp + o * span : NULL;
+      span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin, conv->cout,
+                     conv->weight, conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
+                     n, o0, spans);
+      for (o = 0; o < DIRECT_OB && spans[o]; o++)
+        for (oy = oy0; oy < oy1; oy++)
+          {
+            float *y = job->out + ((gsize) (o0 + o) * ho + oy) * wo;
+
+            memcpy (y, spans[o] + (gsize) (oy - oy0) * ld, sizeof (float) * wo);
+            epilogue_channel (conv, o0 + o, y, wo);
+          }
+    }
+}
+
 /* hz_conv2d's direct path, by chunks of output rows as the im2col one. */
 static void
-direct_conv2d (const HzConv *conv,
-               const float  *in,
-               int           h,
-               int           w,
-               float        *out,
-               float        *scratch,
-               int           nt)
+direct_conv2d (ConvJob *job,
+               int      nt)
 {
-  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w), s = conv->stride;
-  int ld = direct_ld (conv, wo);
-  int rows = direct_chunk_rows (conv, ho, wo, nt);
-  int n_chunks = (ho + rows - 1) / rows, i;
-  gsize per_thread = direct_thread_scratch (conv, w, wo, rows);
-  gsize pstride = direct_plane (conv, wo, rows), span = direct_span (conv, wo, rows);
-
-#pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
-  for (i = 0; i < n_chunks; i++)
-    {
-      int oy0 = i * rows, oy1 = MIN (ho, oy0 + rows);
-      float *buf = scratch + per_thread * omp_get_thread_num ();
-      float *sp = buf + conv->cin * s * s * pstride, *prow = sp + DIRECT_OB * span;
-      float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
-      int n = (int) direct_span (conv, wo, oy1 - oy0), c, o0, o, oy;
-
-      for (c = 0; c < conv->cin; c++)
-        direct_planes (conv, in + (gsize) c * h * w, h, w, s * oy0, s * (oy1 - oy0 - 1) + conv->k,
-                       ld, pstride, buf + c * s * s * pstride, prow, tmp);
-      for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
-        {
-          float *spans[DIRECT_OB];
-
-          for (o = 0; o < DIRECT_OB; o++)
-            spans[o] = o0 + o < conv->cout ? sp + o * span : NULL;
-          span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin, conv->cout,
-                         conv->weight, conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
-                         n, o0, spans);
-          for (o = 0; o < DIRECT_OB && spans[o]; o++)
-            for (oy = oy0; oy < oy1; oy++)
-              {
-                float *y = out + ((gsize) (o0 + o) * ho + oy) * wo;
-
-                memcpy (y, spans[o] + (gsize) (oy - oy0) * ld, sizeof (float) * wo);
-                epilogue_channel (conv, o0 + o, y, wo);
-              }
-        }
-    }
+  job->rows = direct_chunk_rows (job->conv, job->ho, job->wo, nt);
+  job->per_thread = direct_thread_scratch (job->conv, job->w, job->wo, job->rows);
+  hz_parallel_for ((job->ho + job->rows - 1) / job->rows, nt, direct_chunk, job);
 }
 
 /* Transformed input B^T d B of tile rows [ty0, ty1) (tw tiles each) into
@@ -782,46 +791,46 @@ wino_output (const HzConv *conv,
       }
 }
 
+static void
+wino_chunk (int      i,
+            int      slot,
+            gpointer data)
+{
+  const ConvJob *job = data;
+  const HzConv *conv = job->conv;
+  int th = (job->ho + 1) / 2, tw = (job->wo + 1) / 2;
+  int ty0 = i * job->rows, ty1 = MIN (th, ty0 + job->rows), xi, o0, o, c;
+  gsize n = (gsize) (ty1 - ty0) * tw, np = wino_pitch (tw, job->rows);
+  float *v = job->scratch + job->per_thread * slot;
+  float *m = v + (gsize) 16 * conv->cin * np;
+
+  wino_input (conv, job->in, job->h, job->w, ty0, ty1, tw, v, np, m + (gsize) 16 * conv->cout * np);
+  for (c = 0; c < 16 * conv->cin; c++)   /* the last vector's tiles past the chunk's */
+    memset (v + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
+  for (xi = 0; xi < 16; xi++)
+    for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
+      {
+        float *products[DIRECT_OB];
+
+        for (o = 0; o < DIRECT_OB; o++)
+          products[o] = o0 + o < conv->cout ? m + ((gsize) xi * conv->cout + o0 + o) * np : NULL;
+        span_products (v + (gsize) xi * conv->cin * np, np, 0, 0, 1, 1, conv->cin, conv->cout,
+                       conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
+                       (int) wino_pitch (tw, ty1 - ty0), o0, products);
+      }
+  wino_output (conv, m, ty0, ty1, tw, job->ho, job->wo, job->out, np);
+}
+
 /* hz_conv2d's Winograd path, by chunks of tile rows as the im2col one. */
 static void
-wino_conv2d (const HzConv *conv,
-             const float  *in,
-             int           h,
-             int           w,
-             float        *out,
-             float        *scratch,
-             int           nt)
+wino_conv2d (ConvJob *job,
+             int      nt)
 {
-  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
-  int th = (ho + 1) / 2, tw = (wo + 1) / 2;
-  int rows = wino_chunk_rows (conv, th, tw, nt);
-  int n_chunks = (th + rows - 1) / rows, i;
-  gsize per_thread = wino_thread_scratch (conv, w, tw, rows), np = wino_pitch (tw, rows);
+  int th = (job->ho + 1) / 2, tw = (job->wo + 1) / 2;
 
-#pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
-  for (i = 0; i < n_chunks; i++)
-    {
-      int ty0 = i * rows, ty1 = MIN (th, ty0 + rows), xi, o0, o, c;
-      gsize n = (gsize) (ty1 - ty0) * tw;
-      float *v = scratch + per_thread * omp_get_thread_num ();
-      float *m = v + (gsize) 16 * conv->cin * np;
-
-      wino_input (conv, in, h, w, ty0, ty1, tw, v, np, m + (gsize) 16 * conv->cout * np);
-      for (c = 0; c < 16 * conv->cin; c++)   /* the last vector's tiles past the chunk's */
-        memset (v + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
-      for (xi = 0; xi < 16; xi++)
-        for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
-          {
-            float *products[DIRECT_OB];
-
-            for (o = 0; o < DIRECT_OB; o++)
-              products[o] = o0 + o < conv->cout ? m + ((gsize) xi * conv->cout + o0 + o) * np : NULL;
-            span_products (v + (gsize) xi * conv->cin * np, np, 0, 0, 1, 1, conv->cin, conv->cout,
-                           conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
-                           (int) wino_pitch (tw, ty1 - ty0), o0, products);
-          }
-      wino_output (conv, m, ty0, ty1, tw, ho, wo, out, np);
-    }
+  job->rows = wino_chunk_rows (job->conv, th, tw, nt);
+  job->per_thread = wino_thread_scratch (job->conv, job->w, tw, job->rows);
+  hz_parallel_for ((th + job->rows - 1) / job->rows, nt, wino_chunk, job);
 }
 
 /* Whether conv runs as Winograd on an output of ho x wo. */
@@ -850,10 +859,35 @@ hz_conv_scratch_size (const HzConv *conv,
   return nt * thread_scratch_size (conv, w, wo, chunk_rows (conv, ho, wo, nt));
 }
 
+static void
+im2col_chunk (int      i,
+              int      slot,
+              gpointer data)
+{
+  const ConvJob *job = data;
+  const HzConv *conv = job->conv;
+  int kk = conv->cin * conv->k * conv->k, lda = conv->weight_ld ? conv->weight_ld : kk;
+  int oy0 = i * job->rows, oy1 = MIN (job->ho, oy0 + job->rows), wo = job->wo;
+  gsize n = (gsize) (oy1 - oy0) * wo, plane = (gsize) job->ho * wo;
+  float *c = job->out + (gsize) oy0 * wo;
+
+  if (conv_is_pointwise (conv))
+    hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, job->in + (gsize) oy0 * wo,
+              (int) plane, c, (int) plane, FALSE, 1);
+  else
+    {
+      float *col = job->scratch + job->per_thread * slot;
+
+      im2col (conv, job->in, job->h, job->w, oy0, oy1, wo, col, col + (gsize) kk * n);
+      hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, col, (int) n, c, (int) plane, FALSE, 1);
+    }
+  epilogue (conv, c, plane, n);
+}
+
 /* Threads share the work by chunks of output rows, each making its own
  * columns and running a single-threaded hz_sgemm and the epilogue on them:
- * one parallel region per layer with nothing to wait for inside it (many
- * small regions, each with its barriers, crawl on a busy machine). */
+ * one hz_parallel_for per layer with nothing to wait for inside it (many
+ * small parallel regions, each with its barriers, crawl on a busy machine). */
 void
 hz_conv2d (const HzConv *conv,
            const float  *in,
@@ -864,44 +898,66 @@ hz_conv2d (const HzConv *conv,
            int           n_threads)
 {
   int nt = resolve_threads (n_threads);
-  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
-  int kk = conv->cin * conv->k * conv->k;
-  int lda = conv->weight_ld ? conv->weight_ld : kk;
-  int rows = chunk_rows (conv, ho, wo, nt);
-  int n_chunks = (ho + rows - 1) / rows, i;
-  gsize plane = (gsize) ho * wo;
-  gsize per_thread = thread_scratch_size (conv, w, wo, rows);
+  ConvJob job = { conv, in, h, w, hz_conv_out_size (conv, h), hz_conv_out_size (conv, w), 0,
+                  out, scratch, 0 };
 
-  if (use_winograd (conv, ho, wo))
+  if (use_winograd (conv, job.ho, job.wo))
+    wino_conv2d (&job, nt);
+  else if (conv->direct)
+    direct_conv2d (&job, nt);
+  else
     {
-      wino_conv2d (conv, in, h, w, out, scratch, nt);
-      return;
+      job.rows = chunk_rows (conv, job.ho, job.wo, nt);
+      job.per_thread = thread_scratch_size (conv, w, job.wo, job.rows);
+      hz_parallel_for ((job.ho + job.rows - 1) / job.rows, nt, im2col_chunk, &job);
     }
-  if (conv->direct)
-    {
-      direct_conv2d (conv, in, h, w, out, scratch, nt);
-      return;
-    }
+}
 
-#pragma omp parallel for num_threads (MIN (nt, n_chunks)) schedule (dynamic, 1)
-  for (i = 0; i < n_chunks; i++)
-    {
-      int oy0 = i * rows, oy1 = MIN (ho, oy0 + rows);
-      gsize n = (gsize) (oy1 - oy0) * wo;
-      float *c = out + (gsize) oy0 * wo;
+typedef struct
+{
+  const HzConv *conv;
+  int           first, n, h, w;
+  const float  *values;
+  float        *out;
+} ConstantJob;
 
-      if (conv_is_pointwise (conv))
-        hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, in + (gsize) oy0 * wo,
-                  (int) plane, c, (int) plane, FALSE, 1);
-      else
+/* Output channel o of hz_conv_add_constant_channels. */
+static void
+constant_channel (int      o,
+                  int      slot,
+                  gpointer data)
+{
+  const ConstantJob *job = data;
+  const HzConv *conv = job->conv;
+  int k = conv->k, kk = k * k, pad = conv->pad, h = job->h, w = job->w, n = job->n;
+  int ld = conv->weight_ld ? conv->weight_ld : conv->cin * kk;
+  const float *wt = conv->weight + (gsize) o * ld + (gsize) job->first * kk, *values = job->values;
+  float *p = job->out + (gsize) o * h * w;
+  float tap[49];
+  int t, c, y, x;
+
+  (void) slot;
+  /* each tap's sum over the constant channels, the taps innermost (the
+   * weights' order, and a loop the compiler vectorizes) */
+  for (t = 0; t < kk; t++)
+    tap[t] = 0.0f;
+  for (c = 0; c < n; c++)
+    for (t = 0; t < kk; t++)
+      tap[t] += wt[c * kk + t] * values[c];
+  for (y = 0; y < h; y++)
+    {
+      int ky0 = MAX (0, pad - y), ky1 = MIN (k, h + pad - y);
+
+      for (x = 0; x < w; x++)
         {
-          float *col = scratch + per_thread * omp_get_thread_num ();
+          int kx0 = MAX (0, pad - x), kx1 = MIN (k, w + pad - x), ky, kx;
+          float sum = 0.0f;
 
-          im2col (conv, in, h, w, oy0, oy1, wo, col, col + (gsize) kk * n);
-          hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, col, (int) n,
-                    c, (int) plane, FALSE, 1);
+          for (ky = ky0; ky < ky1; ky++)
+            for (kx = kx0; kx < kx1; kx++)
+              sum += tap[ky * k + kx];
+          p[(gsize) y * w + x] += sum;
         }
-      epilogue (conv, c, plane, n);
     }
 }
 
@@ -915,40 +971,41 @@ hz_conv_add_constant_channels (const HzConv *conv,
                                float        *out,
                                int           n_threads)
 {
-  int k = conv->k, kk = k * k, pad = conv->pad, o;
-  int ld = conv->weight_ld ? conv->weight_ld : conv->cin * kk;
+  ConstantJob job = { conv, first, n, h, w, values, out };
 
-  g_return_if_fail (conv->stride == 1 && conv->pad_mode == HZ_PAD_ZERO && !conv->upsample && kk <= 49);
+  g_return_if_fail (conv->stride == 1 && conv->pad_mode == HZ_PAD_ZERO && !conv->upsample
+                    && conv->k * conv->k <= 49);
+  hz_parallel_for (conv->cout, resolve_threads (n_threads), constant_channel, &job);
+}
 
-#pragma omp parallel for num_threads (resolve_threads (n_threads)) schedule (static)
-  for (o = 0; o < conv->cout; o++)
+typedef struct
+{
+  const float *in;
+  float       *out;
+  int          h, w;
+} PoolJob;
+
+static void
+maxpool_channel (int      ch,
+                 int      slot,
+                 gpointer data)
+{
+  const PoolJob *job = data;
+  int h = job->h, w = job->w, ho = h / 2, wo = w / 2, y, x;
+
+  (void) slot;
+  for (y = 0; y < ho; y++)
     {
-      const float *wt = conv->weight + (gsize) o * ld + (gsize) first * kk;
-      float *p = out + (gsize) o * h * w;
-      float tap[49];
-      int t, c, y, x;
+      const float *r0 = job->in + ((gsize) ch * h + 2 * y) * w;
+      const float *r1 = r0 + w;
+      float *o = job->out + ((gsize) ch * ho + y) * wo;
 
-      /* each tap's sum over the constant channels, the taps innermost (the
-       * weights' order, and a loop the compiler vectorizes) */
-      for (t = 0; t < kk; t++)
-        tap[t] = 0.0f;
-      for (c = 0; c < n; c++)
-        for (t = 0; t < kk; t++)
-          tap[t] += wt[c * kk + t] * values[c];
-      for (y = 0; y < h; y++)
+      for (x = 0; x < wo; x++)
         {
-          int ky0 = MAX (0, pad - y), ky1 = MIN (k, h + pad - y);
+          float a = MAX (r0[2 * x], r0[2 * x + 1]);
+          float b = MAX (r1[2 * x], r1[2 * x + 1]);
 
-          for (x = 0; x < w; x++)
-            {
-              int kx0 = MAX (0, pad - x), kx1 = MIN (k, w + pad - x), ky, kx;
-              float sum = 0.0f;
-
-              for (ky = ky0; ky < ky1; ky++)
-                for (kx = kx0; kx < kx1; kx++)
-                  sum += tap[ky * k + kx];
-              p[(gsize) y * w + x] += sum;
-            }
+          o[x] = MAX (a, b);
         }
     }
 }
@@ -961,28 +1018,9 @@ hz_maxpool2 (const float *in,
              float       *out,
              int          n_threads)
 {
-  int ho = h / 2, wo = w / 2, ch;
+  PoolJob job = { in, out, h, w };
 
-#pragma omp parallel for num_threads (resolve_threads (n_threads)) schedule (static)
-  for (ch = 0; ch < c; ch++)
-    {
-      int y, x;
-
-      for (y = 0; y < ho; y++)
-        {
-          const float *r0 = in + ((gsize) ch * h + 2 * y) * w;
-          const float *r1 = r0 + w;
-          float *o = out + ((gsize) ch * ho + y) * wo;
-
-          for (x = 0; x < wo; x++)
-            {
-              float a = MAX (r0[2 * x], r0[2 * x + 1]);
-              float b = MAX (r1[2 * x], r1[2 * x + 1]);
-
-              o[x] = MAX (a, b);
-            }
-        }
-    }
+  hz_parallel_for (c, resolve_threads (n_threads), maxpool_channel, &job);
 }
 
 void
@@ -1047,6 +1085,28 @@ hz_se_gates (const float *mean,
     gates[i] = CLAMP (gates[i] + 3.0f, 0.0f, 6.0f) / 6.0f;
 }
 
+typedef struct
+{
+  float       *x;
+  gsize        n;
+  const float *gates;
+} ScaleJob;
+
+static void
+scale_channel (int      ch,
+               int      slot,
+               gpointer data)
+{
+  const ScaleJob *job = data;
+  float *p = job->x + job->n * ch;
+  float g = job->gates[ch];
+  gsize i;
+
+  (void) slot;
+  for (i = 0; i < job->n; i++)
+    p[i] *= g;
+}
+
 void
 hz_scale_channels (float       *x,
                    int          c,
@@ -1054,18 +1114,9 @@ hz_scale_channels (float       *x,
                    const float *gates,
                    int          n_threads)
 {
-  int ch;
+  ScaleJob job = { x, n, gates };
 
-#pragma omp parallel for num_threads (resolve_threads (n_threads)) schedule (static)
-  for (ch = 0; ch < c; ch++)
-    {
-      float *p = x + n * ch;
-      float g = gates[ch];
-      gsize i;
-
-      for (i = 0; i < n; i++)
-        p[i] *= g;
-    }
+  hz_parallel_for (c, resolve_threads (n_threads), scale_channel, &job);
 }
 
 void

@@ -11,8 +11,8 @@
  * tool's default quality, 95, to a file), then the tool with a JPEG output
  * and with a PNG output (`harmonize --timing --quiet`, a new process each
  * time, timed from spawn to exit). Prints the medians, the ratios to the
- * reference, and the tool's last --timing line of each kind. A benchmark,
- * not a test. */
+ * reference, the tool's peak memory and its last --timing line of each
+ * kind. A benchmark, not a test. */
 
 #include "bench-common.h"
 
@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define DEFAULT_RUNS 5
 #define QUALITY      95
@@ -72,26 +75,38 @@ jpeg_roundtrip (const char *path,
   return (g_get_monotonic_time () - t0) / 1e6;
 }
 
-/* Runs argv to completion; seconds. Its stderr's last line goes to *last. */
+/* Runs argv to completion; seconds. Its stderr's last line goes to *last,
+ * its peak resident memory (MB) to *peak_mb. */
 static double
-run_tool (char **argv,
-          char **last)
+run_tool (char  **argv,
+          char  **last,
+          double *peak_mb)
 {
-  char *err = NULL;
-  int status;
   GError *error = NULL;
+  GPid pid;
+  int err_fd, status;
+  struct rusage usage;
   gint64 t0 = g_get_monotonic_time ();
 
-  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, &error)
-      || !g_spawn_check_wait_status (status, &error))
-    g_error ("%s failed: %s\n%s", argv[0], error->message, err ? err : "");
+  if (!g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                                 NULL, NULL, &err_fd, &error))
+    g_error ("%s: %s", argv[0], error->message);
+  GString *err = g_string_new (NULL);
+  char buf[4096];
+  ssize_t got;
+  while ((got = read (err_fd, buf, sizeof buf)) > 0)
+    g_string_append_len (err, buf, got);
+  close (err_fd);
+  if (wait4 (pid, &status, 0, &usage) != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    g_error ("%s failed:\n%s", argv[0], err->str);
   double s = (g_get_monotonic_time () - t0) / 1e6;
 
-  g_strchomp (err);
-  char *nl = strrchr (err, '\n');
+  *peak_mb = MAX (*peak_mb, usage.ru_maxrss / 1024.0);
+  g_strchomp (err->str);
+  char *nl = strrchr (err->str, '\n');
   g_free (*last);
-  *last = g_strdup (nl ? nl + 1 : err);
-  g_free (err);
+  *last = g_strdup (nl ? nl + 1 : err->str);
+  g_string_free (err, TRUE);
   return s;
 }
 
@@ -167,14 +182,15 @@ main (int    argc,
 
   double *ref = g_new (double, runs), *jpg = g_new (double, runs), *png = g_new (double, runs);
   char *jpg_timing = NULL, *png_timing = NULL;
+  double jpg_mb = 0, png_mb = 0;
 
   printf ("bench-cli: %s composite (%s), the tool with --threads %d, %d rounds\n",
           size ? size : "6000x4000", composite, threads, runs);
   for (int r = 0; r < runs; r++)
     {
       ref[r] = jpeg_roundtrip (composite, ref_out);
-      jpg[r] = run_tool (tool_jpg, &jpg_timing);
-      png[r] = run_tool (tool_png, &png_timing);
+      jpg[r] = run_tool (tool_jpg, &jpg_timing, &jpg_mb);
+      png[r] = run_tool (tool_png, &png_timing, &png_mb);
     }
 
   GStatBuf st_ref, st_jpg, st_png;
@@ -183,11 +199,11 @@ main (int    argc,
   g_stat (png_out, &st_png);
   double mr = bench_median (ref, runs), mj = bench_median (jpg, runs), mp = bench_median (png, runs);
   printf ("libjpeg decode + encode (q%d): %.3f s, %.1f MB\n", QUALITY, mr, st_ref.st_size / 1e6);
-  printf ("harmonize -> JPEG (q%d):       %.3f s, %.1f MB: %.2fx the reference\n", QUALITY, mj,
-          st_jpg.st_size / 1e6, mj / mr);
+  printf ("harmonize -> JPEG (q%d):       %.3f s, %.1f MB: %.2fx the reference; peak memory %.0f MB\n",
+          QUALITY, mj, st_jpg.st_size / 1e6, mj / mr, jpg_mb);
   printf ("  %s\n", jpg_timing);
-  printf ("harmonize -> PNG:              %.3f s, %.1f MB: %.2fx the reference\n", mp,
-          st_png.st_size / 1e6, mp / mr);
+  printf ("harmonize -> PNG:              %.3f s, %.1f MB: %.2fx the reference; peak memory %.0f MB\n",
+          mp, st_png.st_size / 1e6, mp / mr, png_mb);
   printf ("  %s\n", png_timing);
 
   const char *files[] = { composite, mask, ref_out, jpg_out, png_out };

@@ -342,6 +342,31 @@ apply_block (const float (*m)[HZ_COLORMAP_TERMS],
       }
 }
 
+/* hz_parallel_for's share of the apply: APPLY_CHUNK blocks. */
+#define APPLY_CHUNK 64
+
+typedef struct
+{
+  const HzColorMap *map;
+  float             s;
+  float            *rgba;
+  gsize             n_pixels;
+} Apply;
+
+static void
+apply_chunk (int      i,
+             int      slot,
+             gpointer data)
+{
+  const Apply *a = data;
+  gsize first = (gsize) i * APPLY_CHUNK * APPLY_BLOCK;
+  gsize last = MIN (first + APPLY_CHUNK * APPLY_BLOCK, a->n_pixels);
+
+  (void) slot;
+  for (gsize p = first; p < last; p += APPLY_BLOCK)
+    apply_block (a->map->coef, a->s, a->rgba + 4 * p, (int) MIN (APPLY_BLOCK, last - p));
+}
+
 void
 hz_colormap_apply (const HzColorMap *map,
                    double            strength,
@@ -349,16 +374,16 @@ hz_colormap_apply (const HzColorMap *map,
                    gsize             n_pixels,
                    int               n_threads)
 {
-  const float s = strength > 0.0 ? (strength < 1.0 ? strength : 1.0) : 0.0;
-  const int threads = n_threads > 0 ? n_threads : hz_default_threads ();
-  const gssize n_blocks = (n_pixels + APPLY_BLOCK - 1) / APPLY_BLOCK;
+  const gsize chunk = (gsize) APPLY_CHUNK * APPLY_BLOCK;
+  Apply a = { map, strength > 0.0 ? (strength < 1.0 ? strength : 1.0) : 0.0, rgba, n_pixels };
 
   tables_init ();
-
-#pragma omp parallel for schedule(static) num_threads (threads) if (n_pixels >= 16384)
-  for (gssize k = 0; k < n_blocks; k++)
+  for (gsize done = 0; done < n_pixels; )   /* hz_parallel_for counts in ints */
     {
-      gsize first = (gsize) k * APPLY_BLOCK;
-      apply_block (map->coef, s, rgba + 4 * first, (int) MIN (APPLY_BLOCK, n_pixels - first));
+      gsize n = MIN (n_pixels - done, chunk * G_MAXINT32 / 2);
+      a.rgba = rgba + 4 * done;
+      a.n_pixels = n;
+      hz_parallel_for ((int) ((n + chunk - 1) / chunk), n_threads, apply_chunk, &a);
+      done += n;
     }
 }

@@ -24,6 +24,8 @@ step "the tool on a 6000x4000 JPEG against libjpeg alone"
 "$build/tests/bench-cli"
 step "the tool with OMP_WAIT_POLICY=passive"
 OMP_WAIT_POLICY=passive "$build/tests/bench-cli" --runs 3
+step "the tool with GOMP_SPINCOUNT=10000"
+GOMP_SPINCOUNT=10000 "$build/tests/bench-cli" --runs 3
 
 step "the plug-in, 8-bit, foreground 2400x1800"
 "$here/../plugin/bench-6000x4000.sh" "$build"
@@ -36,6 +38,8 @@ step "the plug-in, 32-bit float linear, foreground 2400x1800"
 
 step "the network, shipped weights (width 8)"
 "$build/tests/bench-net" --weights "$weights" --sizes 64,128 --threads 1,2 --ort "$ort"
+step "the network, shipped weights, OMP_WAIT_POLICY=passive"
+OMP_WAIT_POLICY=passive "$build/tests/bench-net" --weights "$weights" --sizes 64,128 --threads 2 --ort "$ort"
 step "the network, full width (seeded test weights)"
 "$build/tests/bench-net" --sizes 64,128,256,512 --threads 1,2 --ort "$ort"
 

@@ -379,9 +379,10 @@ typedef struct
  * packing or Winograd's transforms to pay, and for the wide layers whose
  * Winograd weights would cost too much memory. The padded input rows under
  * a chunk of output rows are made once, one after the other, so that the
- * chunk's outputs are one span: at stride 1, output j reads the padded rows
- * at j + ky (wo + k - 1) + kx, and the k - 1 outputs past each row's end
- * are computed and dropped (this keeps the vectors full on small images).
+ * chunk's outputs are one span of vectors: where a row's outputs are not
+ * whole vectors, output j reads the padded rows at j + ky (wo + k - 1) + kx
+ * at stride 1, and the k - 1 outputs past each row's end are computed and
+ * dropped (this keeps the vectors full on small images).
  * At stride 2 the padded input is split by the parity of its rows and
  * columns into 4 planes, in each of which the taps of that parity read as
  * at stride 1. A block of DIRECT_OB output channels by up to DIRECT_NV
@@ -443,13 +444,22 @@ direct_plane (const HzConv *conv,
   return (gsize) (rows + reach) * direct_ld (conv, wo) + reach + 8;
 }
 
+/* Outputs from one row of the span to the next: a row's outputs when they
+ * are whole vectors (none computed past its end), else a plane row's. */
+static int
+direct_pitch (const HzConv *conv,
+              int           wo)
+{
+  return wo % 8 == 0 ? wo : direct_ld (conv, wo);
+}
+
 /* The span's outputs rounded to whole vectors. */
 static gsize
 direct_span (const HzConv *conv,
              int           wo,
              int           rows)
 {
-  return ((gsize) rows * direct_ld (conv, wo) + 7) / 8 * 8;
+  return ((gsize) rows * direct_pitch (conv, wo) + 7) / 8 * 8;
 }
 
 /* One thread's scratch: the planes of every input channel, the span of
@@ -468,10 +478,10 @@ direct_thread_scratch (const HzConv *conv,
 }
 
 /* Input channels [c0, c1) of DIRECT_OB output channels at span outputs
- * [8 x0, 8 (x0 + nv)) (out[o]; NULL past cout), from the planes x (input
- * channels cstride apart, parity planes pstride apart, rows ld apart) and
- * each output channel's weights wt[o] (k x k per input channel); added to
- * what out holds unless c0 is 0. */
+ * [8 x0, 8 (x0 + nv)) (out[o]; NULL past cout), vector v of them over the
+ * input at x + at[v] (input channels cstride apart, parity planes pstride
+ * apart, rows ld apart), with each output channel's weights wt[o] (k x k
+ * per input channel); added to what out holds unless c0 is 0. */
 static inline __attribute__ ((always_inline)) void
 direct_block (const float  *x,
               gsize         cstride,
@@ -484,6 +494,7 @@ direct_block (const float  *x,
               int           k,
               int           x0,
               int           nv,
+              const gsize   at[DIRECT_NV],
               float        *out[DIRECT_OB])
 {
   HzV8 acc[DIRECT_OB][DIRECT_NV];
@@ -496,7 +507,6 @@ direct_block (const float  *x,
         if (c0 && out[o])
           memcpy (&acc[o][v], out[o] + 8 * (x0 + v), sizeof acc[o][v]);
       }
-  x += 8 * x0;
   /* the channels innermost: a loop of DIRECT_CB turns, not of k */
   for (ky = 0; ky < k; ky++)
     for (kx = 0; kx < k; kx++)
@@ -510,7 +520,7 @@ direct_block (const float  *x,
             HzV8 in[DIRECT_NV];
 
             for (v = 0; v < nv; v++)
-              memcpy (&in[v], r + c * cstride + 8 * v, sizeof in[v]);
+              memcpy (&in[v], r + c * cstride + at[v], sizeof in[v]);
             for (o = 0; o < DIRECT_OB; o++)
               {
                 float w = wt[o][(gsize) c * kk + t];
@@ -532,7 +542,8 @@ direct_block (const float  *x,
  * (cstride apart; parity planes, rows: see direct_block) and the weights
  * (output channels wld apart, k x k per input channel), by blocks of
  * DIRECT_CB input channels over the whole span: the rows under a block, and
- * its weights, stay in L1. Also Winograd's products (k = 1). */
+ * its weights, stay in L1. The span holds rows of pitch outputs, over input
+ * rows ld apart. Also Winograd's products (k = 1, one row). */
 DIRECT_CLONES static void
 span_products (const float *x,
                gsize        cstride,
@@ -544,12 +555,14 @@ span_products (const float *x,
                int          cout,
                const float *weight,
                int          wld,
+               int          pitch,
                int          n,
                int          o0,
                float       *out[DIRECT_OB])
 {
-  int nvec = n / 8, x0, nv, o, c0;
+  int nvec = n / 8, x0, nv, o, c0, v;
   const float *wt[DIRECT_OB];
+  gsize at[DIRECT_NV];
 
   for (o = 0; o < DIRECT_OB; o++)   /* past cout: computed, not stored */
     wt[o] = weight + (gsize) MIN (o0 + o, cout - 1) * wld;
@@ -561,12 +574,14 @@ span_products (const float *x,
       for (x0 = 0; x0 < nvec; x0 += nv)
         {
           nv = nvec - x0 == 4 ? 2 : MIN (DIRECT_NV, nvec - x0);
+          for (v = 0; v < nv; v++)
+            at[v] = (gsize) (8 * (x0 + v) / pitch) * ld + 8 * (x0 + v) % pitch;
           if (nv == 3)
-            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 3, out);
+            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 3, at, out);
           else if (nv == 2)
-            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 2, out);
+            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 2, at, out);
           else
-            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 1, out);
+            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 1, at, out);
         }
     }
 }
@@ -621,7 +636,8 @@ direct_chunk (int      i,
   const ConvJob *job = data;
   const HzConv *conv = job->conv;
   int h = job->h, w = job->w, ho = job->ho, wo = job->wo, s = conv->stride;
-  int ld = direct_ld (conv, wo), oy0 = i * job->rows, oy1 = MIN (ho, oy0 + job->rows);
+  int ld = direct_ld (conv, wo), pitch = direct_pitch (conv, wo);
+  int oy0 = i * job->rows, oy1 = MIN (ho, oy0 + job->rows);
   gsize pstride = direct_plane (conv, wo, job->rows), span = direct_span (conv, wo, job->rows);
   float *buf = job->scratch + job->per_thread * slot;
   float *sp = buf + conv->cin * s * s * pstride, *prow = sp + DIRECT_OB * span;
@@ -639,13 +655,13 @@ direct_chunk (int      i,
         spans[o] = o0 + o < conv->cout ? sp + o * span : NULL;
       span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin, conv->cout,
                      conv->weight, conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
-                     n, o0, spans);
+                     pitch, n, o0, spans);
       for (o = 0; o < DIRECT_OB && spans[o]; o++)
         for (oy = oy0; oy < oy1; oy++)
           {
             float *y = job->out + ((gsize) (o0 + o) * ho + oy) * wo;
 
-            memcpy (y, spans[o] + (gsize) (oy - oy0) * ld, sizeof (float) * wo);
+            memcpy (y, spans[o] + (gsize) (oy - oy0) * pitch, sizeof (float) * wo);
             epilogue_channel (conv, o0 + o, y, wo);
           }
     }
@@ -816,7 +832,7 @@ wino_chunk (int      i,
           products[o] = o0 + o < conv->cout ? m + ((gsize) xi * conv->cout + o0 + o) * np : NULL;
         span_products (v + (gsize) xi * conv->cin * np, np, 0, 0, 1, 1, conv->cin, conv->cout,
                        conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
-                       (int) wino_pitch (tw, ty1 - ty0), o0, products);
+                       (int) np, (int) wino_pitch (tw, ty1 - ty0), o0, products);
       }
   wino_output (conv, m, ty0, ty1, tw, job->ho, job->wo, job->out, np);
 }

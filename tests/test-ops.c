@@ -217,6 +217,9 @@ static const ConvCase conv_cases[] =
   { "direct s2 odd sizes",    5,  7,  3, 2, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 11, 13, DIRECT },
   { "direct reflect s2 on 1x2", 5, 6, 3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  1, 2, DIRECT },
   { "direct s2 chunked",      64, 16, 3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  80, 255, DIRECT },
+  { "direct whole vectors",   20, 9,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  11, 24, DIRECT },
+  { "direct upsample whole vectors", 40, 6, 3, 1, 1, HZ_PAD_ZERO, TRUE, HZ_ACT_NONE, FALSE, 9, 8, DIRECT },
+  { "direct whole vectors chunked", 48, 8, 3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU, TRUE, 70, 64, DIRECT },
   { "winograd+direct large",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, BOTH },
   { "winograd+direct small",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  7, 17, BOTH },
 };

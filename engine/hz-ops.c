@@ -92,8 +92,8 @@ thread_scratch_size (const HzConv *conv,
 #endif
 #define WINO_MIN_TILES 64
 /* Smaller outputs have too few tiles for the transforms to pay: the direct
- * path takes them where the conv has it. */
-#define WINO_MIN_SIDE 8
+ * path takes them where the conv has it (measured at 8 and 16). */
+#define WINO_MIN_SIDE 16
 /* Tiles whose output transform is made at a time (on the stack). */
 #define WINO_BLOCK 64
 

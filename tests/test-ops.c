@@ -220,7 +220,7 @@ static const ConvCase conv_cases[] =
   { "direct whole vectors",   20, 9,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  11, 24, DIRECT },
   { "direct upsample whole vectors", 40, 6, 3, 1, 1, HZ_PAD_ZERO, TRUE, HZ_ACT_NONE, FALSE, 9, 8, DIRECT },
   { "direct whole vectors chunked", 48, 8, 3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU, TRUE, 70, 64, DIRECT },
-  { "winograd+direct large",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, BOTH },
+  { "winograd+direct large",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  18, 17, BOTH },
   { "winograd+direct small",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  7, 17, BOTH },
 };
 

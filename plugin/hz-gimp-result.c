@@ -6,6 +6,7 @@
 #include <libgimp/gimp.h>
 
 #include "hz-gimp-result.h"
+#include "hz-blis.h"   /* hz_parallel_for */
 
 #define CHUNK_ROWS 64
 
@@ -32,19 +33,28 @@ map_shown (const HzColorMap *map,
       memcpy (rows + 4 * i, packed + 4 * k++, 3 * sizeof (float));
 }
 
-/* n RGBA floats to 8-bit, rounded as babl rounds. */
-static void
-to_u8 (const float *rgba,
-       guint8      *out,
-       gsize        n,
-       int          n_threads)
+/* RGBA floats to 8-bit, rounded as babl rounds, a row at a time on the
+ * engine's pool. */
+typedef struct
 {
-  gssize i;
+  const float *rgba;
+  guint8      *out;
+  gsize        row;   /* floats a row */
+} ToU8;
 
-#pragma omp parallel for schedule(static) num_threads (n_threads) if (n >= 65536)
-  for (i = 0; i < (gssize) (4 * n); i++)
+static void
+to_u8_row (int      r,
+           int      slot G_GNUC_UNUSED,
+           gpointer data)
+{
+  const ToU8  *t = data;
+  const float *in = t->rgba + t->row * r;
+  guint8      *out = t->out + t->row * r;
+  gsize        i;
+
+  for (i = 0; i < t->row; i++)
     {
-      float v = rgba[i];
+      float v = in[i];
 
       out[i] = (guint8) ((v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * 255.0f + 0.5f);
     }
@@ -88,7 +98,9 @@ write_pixels (GimpLayer        *layer,
       map_shown (map, strength, n_threads, rows, rows + floats, n);
       if (u8)
         {
-          to_u8 (rows, bytes, n, n_threads);
+          ToU8 t = { rows, bytes, (gsize) rect.width * 4 };
+
+          hz_parallel_for (rect.height, n_threads, to_u8_row, &t);
           gegl_buffer_set (buffer, &rect, 0, stored, bytes, GEGL_AUTO_ROWSTRIDE);
         }
       else

@@ -5,9 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <omp.h>
-
 #include "harmonize.h"
+#include "hz-blis.h"   /* hz_parallel_for */
 #include "imageio.h"
 #include "outputs.h"
 
@@ -179,6 +178,31 @@ source_row (const Source *s,
     rgba[4 * x + 3] = scratch[x];
 }
 
+/* One read of the engine's: rows y.. of a source, RGBA or the mask alone,
+ * converted on the engine's pool, a row each. */
+typedef struct
+{
+  const Source *s;
+  int           y;
+  float        *out;
+  gboolean      mask_only;
+} SourceRead;
+
+static void
+read_row (int      r,
+          int      slot,
+          gpointer data)
+{
+  const SourceRead *q = data;
+  const int w = q->s->image->width;
+  float *scratch = q->s->scratch + (gsize) 2 * w * slot;
+
+  if (q->mask_only)
+    source_mask (q->s, q->y + r, q->out + (gsize) r * w, scratch);
+  else
+    source_row (q->s, q->y + r, q->out + (gsize) r * w * 4, scratch);
+}
+
 static gboolean
 read_source (gpointer  data,
              int       y,
@@ -186,13 +210,10 @@ read_source (gpointer  data,
              float    *rgba,
              GError  **error)
 {
-  const Source *s = data;
-  const int w = s->image->width;
+  SourceRead q = { data, y, rgba, FALSE };
 
   (void) error;
-#pragma omp parallel for num_threads (s->threads) if (n_rows > 1)
-  for (int r = 0; r < n_rows; r++)
-    source_row (s, y + r, rgba + (gsize) r * w * 4, s->scratch + (gsize) 2 * w * omp_get_thread_num ());
+  hz_parallel_for (n_rows, q.s->threads, read_row, &q);
   return TRUE;
 }
 
@@ -236,13 +257,10 @@ read_source_mask (gpointer  data,
                   float    *mask,
                   GError  **error)
 {
-  const Source *s = data;
-  const int w = s->image->width;
+  SourceRead q = { data, y, mask, TRUE };
 
   (void) error;
-#pragma omp parallel for num_threads (s->threads) if (n_rows > 1)
-  for (int r = 0; r < n_rows; r++)
-    source_mask (s, y + r, mask + (gsize) r * w, s->scratch + (gsize) 2 * w * omp_get_thread_num ());
+  hz_parallel_for (n_rows, q.s->threads, read_row, &q);
   return TRUE;
 }
 
@@ -384,6 +402,29 @@ composite_row (const Composite *c,
     image_writer_pack (c->writer, bp, n, out + first * pixel_bytes);
 }
 
+/* A chunk of output rows, composited a row each on the engine's pool. */
+typedef struct
+{
+  const Composite *c;
+  int              y0;
+  guint8          *rows;
+  gsize            row_bytes;
+  gboolean         packed;
+  float           *scratch;   /* scratch_floats (c) a thread */
+} OutputChunk;
+
+static void
+composite_task (int      r,
+                int      slot,
+                gpointer data)
+{
+  const OutputChunk *k = data;
+  guint8 *row = k->rows + k->row_bytes * r;
+
+  composite_row (k->c, k->y0 + r, k->packed ? NULL : (float *) row, k->packed ? row : NULL,
+                 k->scratch + scratch_floats (k->c) * slot);
+}
+
 /* Seconds spent compositing and encoding, for --timing. */
 typedef struct
 {
@@ -414,14 +455,8 @@ write_composite (ImageWriter     *writer,
       const int n = MIN (OUTPUT_CHUNK_ROWS, h - y0);
       gint64 t0 = g_get_monotonic_time ();
 
-#pragma omp parallel num_threads (threads)
-      {
-        float *own = scratch + scratch_floats (c) * omp_get_thread_num ();
-#pragma omp for schedule (dynamic)
-        for (int r = 0; r < n; r++)
-          composite_row (c, y0 + r, packed ? NULL : (float *) (rows + row_bytes * r),
-                         packed ? rows + row_bytes * r : NULL, own);
-      }
+      OutputChunk chunk = { c, y0, rows, row_bytes, packed, scratch };
+      hz_parallel_for (n, threads, composite_task, &chunk);
       gint64 t1 = g_get_monotonic_time ();
       for (int r = 0; ok && r < n; r++)
         ok = packed ? image_writer_row_packed (writer, rows + row_bytes * r, error)
@@ -512,6 +547,27 @@ check_args (Args *a,
   return 0;
 }
 
+/* The input images, decoded side by side on the engine's pool. */
+typedef struct
+{
+  const char *paths[3];   /* main (composite or foreground), background, mask; NULL: none */
+  guint64     max_pixels;
+  Image      *images[3];
+  GError     *errors[3];
+} Inputs;
+
+static void
+load_input (int      i,
+            int      slot,
+            gpointer data)
+{
+  Inputs *in = data;
+
+  (void) slot;
+  if (in->paths[i])
+    in->images[i] = image_load (in->paths[i], in->max_pixels, &in->errors[i]);
+}
+
 static int
 run (Args      *a,
      const int *box,
@@ -555,21 +611,17 @@ run (Args      *a,
   t_weights = lap (&clock);
   /* The inputs are decoded side by side; the first error in this order is
    * the one told. */
-  const char *in_paths[3] = { a->composite ? a->composite : a->foreground, a->background, a->mask };
-  Image *in[3] = { NULL };
-  GError *in_errors[3] = { NULL };
-#pragma omp parallel for num_threads (MIN (threads, 3)) schedule (dynamic)
-  for (int i = 0; i < 3; i++)
-    if (in_paths[i])
-      in[i] = image_load (in_paths[i], a->max_pixels, &in_errors[i]);
-  main_image = in[0];
-  bg = in[1];
-  mask = in[2];
-  for (int i = 0; i < 3; i++)
-    if (!error && in_errors[i])
-      g_propagate_error (&error, in_errors[i]);
+  Inputs in = { .paths = { a->composite ? a->composite : a->foreground, a->background, a->mask },
+                .max_pixels = a->max_pixels };
+  hz_parallel_for (G_N_ELEMENTS (in.paths), threads, load_input, &in);
+  main_image = in.images[0];
+  bg = in.images[1];
+  mask = in.images[2];
+  for (guint i = 0; i < G_N_ELEMENTS (in.paths); i++)
+    if (!error && in.errors[i])
+      g_propagate_error (&error, in.errors[i]);
     else
-      g_clear_error (&in_errors[i]);
+      g_clear_error (&in.errors[i]);
   if (error)
     goto out;
   t_decode = lap (&clock);

@@ -7,6 +7,10 @@
  * Buffers, one block for all: the encoder writes each stage's output (the
  * skip) into the second half of a buffer whose first half later receives the
  * decoder's deconv output, so the decoder's concatenations cost nothing. The
+ * convs at full size that write neither (the style encoder's first, the
+ * encoder's and the decoder's first stage) use the buffer of the second
+ * stage, free while they run (and the first stage's, for the decoder's
+ * last conv): the two work buffers need only the second stage's size. The
  * style vector is never tiled: content_style_conv adds its part per tap. */
 #include "hz-net.h"
 
@@ -30,7 +34,7 @@ typedef struct
   const float *fc0_w, *fc0_b, *fc2_w, *fc2_b;
 } HzSE;
 
-#define WINOGRAD_MAX_PAIRS (256 * 256)   /* input x output channels; see hz_net_new */
+#define WINOGRAD_MAX_COUT 256   /* see hz_net_new */
 #define WINOGRAD_MIN_CHANNELS 32
 
 struct _HzNet
@@ -269,16 +273,16 @@ hz_net_new (const HzWeights *weights,
    * convolutions, and as Winograd F(2x2, 3x3) on images large enough for it
    * (hz-ops.c) from 32 channels in and out: with fewer the transforms cost
    * more than they save (measured at 64 to 256 px, full width and width 8).
-   * Up to 256 x 256 channels: the transformed weights (16/9 of theirs) of
-   * the wider ones, on the smallest images, would cost too much memory (peak
-   * RSS of a 256 px forward 136 MB, 153 MB with them). */
+   * Up to 256 out: the transformed weights (16/9 of theirs) of the wider
+   * ones, on the smallest images, would cost too much memory (peak RSS of a
+   * 256 px forward on 2 threads 147 MB, 189 MB with them; the target 150). */
   for (i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
     {
       HzConv *conv = winograd_conv (net, i);
 
       conv->direct = TRUE;
       if (conv->cin >= WINOGRAD_MIN_CHANNELS && conv->cout >= WINOGRAD_MIN_CHANNELS
-          && conv->cin * conv->cout <= WINOGRAD_MAX_PAIRS)
+          && conv->cout <= WINOGRAD_MAX_COUT)
         conv->winograd = net->winograd[i] = hz_conv_winograd_weights (conv);
     }
   /* The style encoder's too, but its last: the widest, on the smallest
@@ -367,10 +371,12 @@ walk_convs (const HzNet *net,
 
 typedef struct
 {
-  int     n_threads;
-  gsize   scratch;   /* floats of conv scratch */
-  gsize   work;      /* floats of the largest conv output */
-  double  macs;
+  const HzNet *net;
+  int          n_threads;
+  gsize        scratch;   /* floats of conv scratch */
+  gsize        work;      /* floats of the largest conv output in a work buffer */
+  gsize        full;      /* floats of the largest at full size (see the top) */
+  double       macs;
 } Sizes;
 
 static double
@@ -389,10 +395,19 @@ measure_conv (const HzConv *conv,
               gpointer      data)
 {
   Sizes *s = data;
+  const HzNet *net = s->net;
   gsize out = (gsize) conv->cout * hz_conv_out_size (conv, h) * hz_conv_out_size (conv, w);
+  gboolean in_cat = conv == &net->enc[0][1];   /* and below: those that write a cat buffer */
+  int i;
 
+  for (i = 0; i < N_STAGES - 1; i++)
+    in_cat |= conv == &net->enc[i + 1][1] || conv == &net->deconv[i];
   s->scratch = MAX (s->scratch, hz_conv_scratch_size (conv, h, w, s->n_threads));
-  s->work = MAX (s->work, out);
+  if (conv == &net->style[0] || conv == &net->enc[0][0] || conv == &net->dec[N_STAGES - 2][0]
+      || conv == &net->dec[N_STAGES - 2][1])
+    s->full = MAX (s->full, out);
+  else if (!in_cat)
+    s->work = MAX (s->work, out);
   s->macs += conv_macs (conv, h, w);
 }
 
@@ -476,6 +491,7 @@ style_vector (const HzNet *net,
               int          h,
               int          w,
               float       *work[2],
+              float       *full,
               float       *style,
               GError     **error)
 {
@@ -486,11 +502,12 @@ style_vector (const HzNet *net,
   for (i = 0; i < N_STAGES; i++)
     {
       char name[32];
+      float *o = i ? work[i % 2] : full;
 
       g_snprintf (name, sizeof name, "style_encoder.model.%d", i);
-      if (!run_conv (run, &net->style[i], name, x, &h, &w, work[i % 2], error))
+      if (!run_conv (run, &net->style[i], name, x, &h, &w, o, error))
         return FALSE;
-      x = work[i % 2];
+      x = o;
     }
   hz_channel_mean (x, dim, (gsize) h * w, mean);
   hz_se_gates (mean, dim, net->style_se.fc0_w, net->style_se.fc0_b,
@@ -546,16 +563,20 @@ hz_net_forward (const HzNet      *net,
       return FALSE;
     }
 
+  sizes.net = net;
   sizes.n_threads = run.n_threads =
     options && options->n_threads > 0 ? options->n_threads : hz_default_threads ();
   walk_convs (net, hp, wp, hr, wr, measure_conv, &sizes);
 
   /* cat[i]: decoder input of stage i, the skip in its second half; cat[4]:
-   * the SE'd content. */
+   * the SE'd content; cat[1] also takes the convs at full size (see the top). */
   at_pad = take (&top_floats, 3 * (gsize) hp * wp);
   for (i = 0; i < N_STAGES; i++)
-    at_cat[i] = take (&top_floats, (i < N_STAGES - 1 ? 2 : 1)
-                                   * (gsize) stage_channels (net, i) * (hp >> i) * (wp >> i));
+    {
+      gsize n = (i < N_STAGES - 1 ? 2 : 1) * (gsize) stage_channels (net, i) * (hp >> i) * (wp >> i);
+
+      at_cat[i] = take (&top_floats, i == 1 ? MAX (n, sizes.full) : n);
+    }
   at_work[0] = take (&top_floats, sizes.work);
   at_work[1] = take (&top_floats, sizes.work);
   at_style = take (&top_floats, net->style_dim);
@@ -587,7 +608,7 @@ hz_net_forward (const HzNet      *net,
   run.scratch = base + at_scratch;
   run.macs_total = sizes.macs;
 
-  if (!style_vector (net, &run, ref, hr, wr, work, style, error))
+  if (!style_vector (net, &run, ref, hr, wr, work, cat[1], style, error))
     return FALSE;
 
   /* Encoder: stage i's output goes to the second half of cat[i]. */
@@ -598,7 +619,7 @@ hz_net_forward (const HzNet      *net,
   for (i = 0; i < N_STAGES; i++)
     {
       int ch = stage_channels (net, i);
-      float *skip = cat[i] + (i < N_STAGES - 1 ? (gsize) ch * hs * ws : 0);
+      float *skip = cat[i] + (i < N_STAGES - 1 ? (gsize) ch * hs * ws : 0), *mid = i ? work[1] : cat[1];
       char name[16];
 
       if (i)
@@ -607,10 +628,10 @@ hz_net_forward (const HzNet      *net,
           x = work[0];
         }
       g_snprintf (name, sizeof name, "bn%d_1", i + 1);
-      if (!run_conv (&run, &net->enc[i][0], name, x, &hs, &ws, work[1], error))
+      if (!run_conv (&run, &net->enc[i][0], name, x, &hs, &ws, mid, error))
         return FALSE;
       g_snprintf (name, sizeof name, "bn%d_2", i + 1);
-      if (!run_conv (&run, &net->enc[i][1], name, work[1], &hs, &ws, skip, error))
+      if (!run_conv (&run, &net->enc[i][1], name, mid, &hs, &ws, skip, error))
         return FALSE;
       x = skip;
       if (i < N_STAGES - 1)
@@ -630,26 +651,30 @@ hz_net_forward (const HzNet      *net,
              conv_macs (&net->content_style, hs, ws), error))
     return FALSE;
 
-  /* Decoder: upsample + deconv into the first half of cat[stage], then the block. */
+  /* Decoder: upsample + deconv into the first half of cat[stage], then the
+   * block; at full size through cat[1], then into cat[0], both read by then. */
+  x = work[0];
   for (i = 0; i < N_STAGES - 1; i++)
     {
       int stage = N_STAGES - 2 - i, n = i + 6;
+      float *mid = stage ? work[1] : cat[1], *o = stage ? work[0] : cat[0];
       char name[16];
 
       g_snprintf (name, sizeof name, "deconv%d", i + 5);
-      if (!run_conv (&run, &net->deconv[i], name, work[0], &hs, &ws, cat[stage], error))
+      if (!run_conv (&run, &net->deconv[i], name, x, &hs, &ws, cat[stage], error))
         return FALSE;
       g_snprintf (name, sizeof name, "bn%d_1", n);
-      if (!run_conv (&run, &net->dec[i][0], name, cat[stage], &hs, &ws, work[1], error))
+      if (!run_conv (&run, &net->dec[i][0], name, cat[stage], &hs, &ws, mid, error))
         return FALSE;
       if (n == 9)
         g_snprintf (name, sizeof name, "conv%d_2", n);
       else
         g_snprintf (name, sizeof name, "bn%d_2", n);
-      if (!run_conv (&run, &net->dec[i][1], name, work[1], &hs, &ws, work[0], error))
+      if (!run_conv (&run, &net->dec[i][1], name, mid, &hs, &ws, o, error))
         return FALSE;
+      x = o;
     }
-  if (!run_conv (&run, &net->conv10, "conv10", work[0], &hs, &ws, work[1], error))
+  if (!run_conv (&run, &net->conv10, "conv10", x, &hs, &ws, work[1], error))
     return FALSE;
 
   /* Crop the padding back off. */

@@ -45,7 +45,7 @@ step "the network, full width (seeded test weights)"
 
 step "the colour-map apply, 24 Mpixel"
 "$build/tests/bench-colormap"
-OMP_NUM_THREADS=1 "$build/tests/bench-colormap"
+"$build/tests/bench-colormap" 6000 4000 1
 
 step "the dialog's preview (the ui-gimp test with the shipped weights; from each change to its result, the first, at the dialog's start, left out)"
 "$here/../ui/run-gimp-dialog-test.sh" "$build/ui/gimp-harmonize" "$weights" "$build/ui-speed" | tail -3

@@ -1,5 +1,6 @@
 /* The network's operators on planar C x H x W float32 tensors (batch 1),
- * with PyTorch's semantics. Convolutions go through hz_sgemm. */
+ * with PyTorch's semantics. Convolutions run direct, as Winograd F(2x2, 3x3)
+ * or through im2col and hz_sgemm (HzConv), on hz_parallel_for's threads. */
 #ifndef HZ_OPS_H
 #define HZ_OPS_H
 

@@ -251,15 +251,18 @@ print_profile_row (const char *layer, const char *dims, double flops, double t, 
                    int threads)
 {
   printf ("%-22s %16s %8.2f", layer, dims, t * 1e3);
-  if (flops > 0)
+  if (flops > 0 && g > 0)
     printf (" %8.1f | %6.0f%% %8.1f | %8.2f", flops / t * 1e-9, 100 * g / (t * threads),
             flops / g * 1e-9, (t - g / threads) * 1e3);
+  else if (flops > 0)   /* direct or Winograd */
+    printf (" %8.1f |", flops / t * 1e-9);
   printf ("\n");
 }
 
-/* Each layer's time in the forward, and how much of it hz_sgemm took: the
- * rest is im2col, padding, upsampling, pooling, BatchNorm and activations,
- * and threads waiting for each other. */
+/* Each layer's time in the forward, and for the convs through im2col how
+ * much of it hz_sgemm took: the rest is im2col, padding, upsampling,
+ * pooling, BatchNorm and activations, and threads waiting for each other.
+ * (GFLOP/s of a Winograd conv count the direct conv's multiply-adds.) */
 static void
 profile (const HzNet *net, HzNetBuffers *buffers, int side, int threads)
 {

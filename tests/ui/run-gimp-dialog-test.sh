@@ -19,6 +19,8 @@
 # measured in the dialog are printed. WEIGHTS may be trained weights, for
 # the README's screenshot. With "missing-weights" (and WEIGHTS a file that
 # does not exist) the preview must say so and OK must fail, adding nothing.
+# HZ_UI_SIZE=WxH runs it on the example scaled to that size (for
+# tests/bench/speed-report.sh).
 # Exit 77 (skipped) without gimp, Xvfb, xdotool or ImageMagick.
 set -u
 
@@ -116,10 +118,17 @@ last_request() {
 
 # The fixture: the example photo, the sheep cut out of it by its mask, and
 # a rectangle GIMP's script selects (x y width height).
+# HZ_UI_SIZE=WxH (a benchmark's, e.g. 6000x4000) scales the example to that size first.
 export HZ_UI_DIR="$tmp/report" HZ_UI_BACKGROUND="$examples/sheep-composite.jpg" \
        HZ_UI_FOREGROUND="$tmp/sheep.png" HZ_UI_SELECTION="40 30 200 120"
 mkdir -p "$HZ_UI_DIR"
-convert "$examples/sheep-composite.jpg" "$examples/sheep-mask.png" -alpha off \
+mask=$examples/sheep-mask.png
+if [ -n "${HZ_UI_SIZE:-}" ]; then
+    convert "$HZ_UI_BACKGROUND" -resize "$HZ_UI_SIZE!" -quality 92 "$tmp/background.jpg" &&
+        convert "$mask" -resize "$HZ_UI_SIZE!" "$tmp/mask.png" || fail "could not scale the fixture"
+    HZ_UI_BACKGROUND=$tmp/background.jpg mask=$tmp/mask.png
+fi
+convert "$HZ_UI_BACKGROUND" "$mask" -alpha off \
         -compose CopyOpacity -composite "$HZ_UI_FOREGROUND" || fail "could not make the fixture"
 
 Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &

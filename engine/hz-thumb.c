@@ -562,11 +562,13 @@ content_row (HzSceneThumbs   *t,
     }
 }
 
-/* The reference row's pixel weights: 1 - mask where the foreground covers. */
+/* The reference row's pixel weights: 1 - mask where the foreground covers;
+ * fg_row has stride floats a pixel, the mask last. */
 static void
 reference_weights (HzSceneThumbs   *t,
                    const HzScene   *scene,
-                   const float     *fg_row)
+                   const float     *fg_row,
+                   int              stride)
 {
   const HzRect *b = &t->box;
 
@@ -575,7 +577,7 @@ reference_weights (HzSceneThumbs   *t,
       gint64 fx = (gint64) x - scene->fg_x;
       float w = 1.0f;
       if (fg_row && fx >= 0 && fx < scene->foreground.width)
-        w = 1.0f - unit (fg_row[4 * fx + 3]);
+        w = 1.0f - unit (fg_row[stride * fx + stride - 1]);
       t->line_weight[x - b->x] = w;
     }
 }
@@ -610,8 +612,12 @@ sweep (HzSceneThumbs   *t,
 
       if (span_empty (hull))
         continue;
+      /* Rows the content does not take need the foreground's mask alone. */
+      const gboolean mask_only = fg->read_mask && span_empty (span_meet (fg_rows, content));
+      const int stride = mask_only ? 1 : 4;
       if (!span_empty (fg_rows)
-          && !read_rows (fg, fg_rows.start - fg_y, fg_rows.end - fg_rows.start, t->fg_rows, error))
+          && !read_some (fg, mask_only, fg_rows.start - fg_y, fg_rows.end - fg_rows.start,
+                         t->fg_rows, error))
         return FALSE;
       if (!span_empty (bg_rows)
           && !read_rows (bg, bg_rows.start, bg_rows.end - bg_rows.start, t->bg_rows, error))
@@ -620,7 +626,7 @@ sweep (HzSceneThumbs   *t,
       for (gint64 cy = hull.start; cy < hull.end; cy++)
         {
           const float *fg_row = span_has (fg_rows, cy)
-            ? t->fg_rows + (gsize) (cy - fg_rows.start) * fg->width * 4 : NULL;
+            ? t->fg_rows + (gsize) (cy - fg_rows.start) * fg->width * stride : NULL;
           const float *bg_row = span_has (bg_rows, cy)
             ? t->bg_rows + (gsize) (cy - bg_rows.start) * bg->width * 4 : NULL;
 
@@ -631,7 +637,7 @@ sweep (HzSceneThumbs   *t,
             }
           if (span_has (reference, cy))
             {
-              reference_weights (t, scene, fg_row);
+              reference_weights (t, scene, fg_row, stride);
               hz_resampler_add_row (&t->reference_rs, cy - reference.start,
                                     bg_row + 4 * t->box.x, 4, t->line_weight, 1);
             }

@@ -308,7 +308,7 @@ static GMutex   pool_lock;
 static GCond    pool_wake;      /* a job was posted */
 static GCond    pool_left;      /* a helper left its job */
 static Job     *pool_job;       /* the job posted, or NULL */
-static guint64  pool_posted;    /* jobs posted so far */
+static atomic_ullong pool_posted;   /* jobs posted so far (written under pool_lock) */
 static int      pool_threads;   /* threads in the pool */
 
 static void
@@ -321,21 +321,41 @@ job_run (Job *job,
     job->fn (i, slot, job->data);
 }
 
+/* Turns a pool thread waits for the next job before it sleeps (some 0.1 ms):
+ * a forward's layers follow each other closely, and waking a thread takes
+ * longer than a small layer. */
+#define POOL_SPIN 4096
+
+static void
+cpu_relax (void)
+{
+#if defined (__x86_64__) || defined (__i386__)
+  __builtin_ia32_pause ();
+#endif
+}
+
 static gpointer
 pool_thread (gpointer data)
 {
-  guint64 seen = 0;
+  unsigned long long seen = 0;
 
   (void) data;
   g_mutex_lock (&pool_lock);
   for (;;)
     {
       Job *job;
-      int slot;
+      int slot, spin;
 
-      while (pool_job == NULL || pool_posted == seen)
+      if (atomic_load (&pool_posted) == seen)
+        {
+          g_mutex_unlock (&pool_lock);
+          for (spin = 0; spin < POOL_SPIN && atomic_load (&pool_posted) == seen; spin++)
+            cpu_relax ();
+          g_mutex_lock (&pool_lock);
+        }
+      while (pool_job == NULL || atomic_load (&pool_posted) == seen)
         g_cond_wait (&pool_wake, &pool_lock);
-      seen = pool_posted;
+      seen = atomic_load (&pool_posted);
       job = pool_job;
       slot = atomic_fetch_add (&job->slots, 1);
       if (slot >= job->n_slots || atomic_load (&job->next) >= job->n)
@@ -379,7 +399,7 @@ hz_parallel_for (int            n,
       pool_threads++;
     }
   pool_job = &job;
-  pool_posted++;
+  atomic_fetch_add (&pool_posted, 1);
   g_cond_broadcast (&pool_wake);
   g_mutex_unlock (&pool_lock);
 

@@ -2,7 +2,7 @@
 """The engine's colour-mapping path in Python, to score heads the engine cannot run yet on the dev benchmark.
 
     python3 weights/eval/pyengine.py --bench DIR --cache DIR [--cli PATH] [--size 64]
-        (--weights FILE.hzw | --mapping model.pt) [--json FILE] [--outputs DIR]
+        (--weights FILE.hzw | --mapping model.pt) [--fill-content] [--json FILE] [--outputs DIR]
 
 Per case, the network's thumbnails come from the C tool itself, once (cached in --cache): `harmonize
 --network-input --network-reference` dumps the content (foreground region with its margin) and the
@@ -15,6 +15,8 @@ same region, resampled the same way). Then, in Python:
   --mapping  a mapping head's state_dict (train.py --head mapping): the coefficients it predicts.
 The mapping is applied to the full-resolution composite as the CLI does (clamp, linearise, 17 terms,
 encode, clamp; blended by the soft mask; 8-bit rounding) and scored by evaluate.py's metrics and summary.
+--fill-content (either kind) first pulls-pushes away the content thumbnail's pixels outside the mask, as the
+engine does to the foreground's place in the reference: what an engine that filled its content would do.
 """
 import argparse
 import json

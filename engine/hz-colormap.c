@@ -3,6 +3,7 @@
  * sRGB transfer functions, the weighted fit and the fast per-pixel apply. */
 #include "hz-colormap.h"
 #include "hz-blis.h"
+#include "hz-clones.h"
 
 #include <math.h>
 #include <string.h>
@@ -294,18 +295,7 @@ hz_colormap_fit (HzColorMap   *map,
  * (table lookups become gathers where the CPU has them). */
 #define APPLY_BLOCK 256
 
-/* Where the compiler can, a second copy for x86-64-v3 (AVX2, FMA), picked at
- * load time: the baseline build has no gathers. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define HZ_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef HZ_CLONES
-#define HZ_CLONES
-#endif
-
-HZ_CLONES static void
+HZ_X86_64_V3_CLONES static void
 apply_block (const float (*m)[HZ_COLORMAP_TERMS],
              float        s,
              float       *rgba,

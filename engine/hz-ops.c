@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hz-blis.h"
+#include "hz-clones.h"
 
 /* Floats of im2col columns one thread makes at a time (2 MiB): bounds the
  * scratch memory while leaving hz_sgemm a thousand columns or more. */
@@ -399,13 +400,8 @@ typedef struct
 
 typedef float HzV8 __attribute__ ((vector_size (32)));
 
-/* The x86-64 build's baseline is SSE2: the span loop gets an AVX2 + FMA
- * clone, chosen at load time where the CPU has them. */
-#if defined (__x86_64__) && defined (__GNUC__) && !defined (__clang__)
-#define DIRECT_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
-#else
-#define DIRECT_CLONES
-#endif
+/* The span loop gets an AVX2 + FMA clone (hz-clones.h). */
+#define DIRECT_CLONES HZ_X86_64_V3_CLONES
 
 gboolean
 hz_conv_direct_ok (const HzConv *conv)

@@ -165,8 +165,9 @@ const HzModel *hz_context_model (const HzContext *ctx);
 void       hz_context_free (HzContext     *ctx);
 
 /* Reads the scene at working size (the foreground's mask bounding box with a
- * margin as content, the background inside the box less the foreground as
- * reference), runs the network and fits the colour mapping between the
+ * margin as content, the margin filled from the foreground by pull-push;
+ * the background inside the box less the foreground, filled the same way,
+ * as reference), runs the network and fits the colour mapping between the
  * content before and after it, weighted by the mask. */
 gboolean   hz_fit_scene    (HzContext        *ctx,
                             const HzScene    *scene,

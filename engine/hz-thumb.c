@@ -733,6 +733,11 @@ hz_scene_read (HzSceneThumbs   *t,
   hz_resampler_finish (&t->content_rs, t->content, NULL);
   hz_resampler_finish (&t->reference_rs, t->reference, t->coverage);
   hz_fill_holes (t->reference, t->coverage, 3, t->reference_w, t->reference_h);
+  /* The content's margin is background: filled from the foreground instead,
+   * as the reference's hole is from the background, the network sees the
+   * foreground alone, as in training (SSH's content crops hold no other
+   * picture); the dev benchmark's fMSE drops by a tenth (weights/README.md). */
+  hz_fill_holes (t->content, t->mask, 3, t->content_w, t->content_h);
   return report (&progress, 1.0, error);
 }
 

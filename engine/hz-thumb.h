@@ -73,7 +73,8 @@ gboolean hz_fill_holes         (float        *planar,
 typedef struct
 {
   int     content_w, content_h;
-  float  *content;        /* planar 3 x content_h x content_w: fg over bg */
+  float  *content;        /* planar 3 x content_h x content_w: fg over bg, pulled-pushed
+                             outside the mask (the mask as coverage) */
   float  *mask;           /* content_h x content_w, the soft mask */
   int     reference_w, reference_h;
   float  *reference;      /* planar 3 x reference_h x reference_w, fg excluded */

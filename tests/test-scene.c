@@ -194,11 +194,28 @@ test_mask_exclusion (void)
       g_assert_cmpfloat (t.reference[i], <, 1e-6);
       g_assert_cmpfloat (fabs (t.reference[plane + i] - 1.0), <, 1e-5);
     }
-  /* The content is the composite itself: red where the mask is. */
-  float red = 0.0f;
-  for (gsize i = 0; i < (gsize) t.content_w * t.content_h; i++)
-    red = MAX (red, t.content[i]);
+  /* The content is the composite, red where the mask is; its green margin
+   * is filled from the red shape: little green is left where the mask is 0,
+   * most of it beside the edge's mixed pixels (half covered: half green). */
+  gsize cplane = (gsize) t.content_w * t.content_h, outside = 0;
+  float red = 0.0f, green = 0.0f;
+  double green_outside = 0.0;
+  for (gsize i = 0; i < cplane; i++)
+    {
+      red = MAX (red, t.content[i]);
+      green = MAX (green, t.content[cplane + i]);
+      if (t.mask[i] == 0.0f)
+        {
+          green_outside += t.content[cplane + i];
+          outside++;
+        }
+    }
+  g_assert_cmpuint (outside, >, cplane / 10);   /* there is a margin to fill */
+  green_outside /= outside;
+  g_test_message ("green: %.3f at most, %.3f on average where the mask is 0", green, green_outside);
   g_assert_cmpfloat (red, >, 0.99f);
+  g_assert_cmpfloat (green_outside, <, 0.4);   /* measured 0.26; 1 unfilled */
+  g_assert_cmpfloat (green, <, 0.6f);
 
   hz_scene_thumbs_clear (&t);
   mem_free (img);

@@ -108,13 +108,18 @@ harmonize_image (GimpImage            *image,
                                                   : hz_model_working_size (model));
       t_scene = lap (&clock);
       ctx = hz_context_new (model);
-      ok = small && hz_fit_scene (ctx, hz_gimp_scene_get (small), &options, &map, NULL);
-      if (! ok)   /* no small scene, or its thumbnails lost a faint mask */
+      ok = small && hz_fit_scene (ctx, hz_gimp_scene_get (small), &options, &map, &local);
+      /* No small scene, or its 8-bit thumbnails lost a faint mask: every pixel. */
+      if (! ok && ! g_error_matches (local, HZ_ERROR, HZ_ERROR_CANCELLED))
         {
+          g_clear_error (&local);
           g_clear_pointer (&small, hz_gimp_scene_free);
-          ok = hz_fit_scene (ctx, hz_gimp_scene_get (scene), &options, &map, error);
-          if (! ok)
-            g_prefix_error (error, _("Harmonization failed: "));
+          ok = hz_fit_scene (ctx, hz_gimp_scene_get (scene), &options, &map, &local);
+        }
+      if (! ok)
+        {
+          g_propagate_prefixed_error (error, local, _("Harmonization failed: "));
+          local = NULL;
         }
       if (ok)
         {

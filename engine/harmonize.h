@@ -44,6 +44,26 @@ typedef enum
  * (possibly much slower) kernel choice. */
 void        hz_init                   (void);
 
+/* ---- threads ------------------------------------------------------------------ */
+
+/* Calls fn (i, slot, data) for every i in [0, n), on up to n_threads
+ * threads (0: every core) of which the calling thread is one;
+ * slot, under MIN (n_threads, n), tells one thread's calls from the
+ * others' (for per-thread scratch). The other threads, a pool kept for the
+ * process, take the next i as each comes free, and none is waited for that
+ * has not taken one: a thread that the system keeps off the cores delays
+ * nothing (an OpenMP team waits for every thread at the end of a region,
+ * which on a busy machine costs a time slice per layer). With one thread,
+ * or while another call runs on the pool, the calling thread does all. */
+typedef void (*HzParallelFunc) (int      i,
+                                int      slot,
+                                gpointer data);
+
+void        hz_parallel_for     (int            n,
+                                 int            n_threads,
+                                 HzParallelFunc fn,
+                                 gpointer       data);
+
 /* ---- model ---------------------------------------------------------------- */
 
 /* Immutable once loaded: one model may serve any number of threads. */

@@ -2,7 +2,7 @@
 #ifndef HZ_BLIS_H
 #define HZ_BLIS_H
 
-#include <glib.h>
+#include "harmonize.h"
 
 /* Makes BLIS use its optimized kernels on this CPU (see hz-blis.c for why
  * that needs help). Idempotent, but it briefly sets BLIS_ARCH_TYPE in the
@@ -21,23 +21,7 @@ const char *hz_blis_version     (void);
 /* Threads a call uses when asked for 0: every core. */
 int         hz_default_threads  (void);
 
-/* Calls fn (i, slot, data) for every i in [0, n), on up to n_threads
- * threads (0: hz_default_threads ()) of which the calling thread is one;
- * slot, under MIN (n_threads, n), tells one thread's calls from the
- * others' (for per-thread scratch). The other threads, a pool kept for the
- * process, take the next i as each comes free, and none is waited for that
- * has not taken one: a thread that the system keeps off the cores delays
- * nothing (an OpenMP team waits for every thread at the end of a region,
- * which on a busy machine costs a time slice per layer). With one thread,
- * or while another call runs on the pool, the calling thread does all. */
-typedef void (*HzParallelFunc) (int      i,
-                                int      slot,
-                                gpointer data);
-
-void        hz_parallel_for     (int            n,
-                                 int            n_threads,
-                                 HzParallelFunc fn,
-                                 gpointer       data);
+/* hz_parallel_for: harmonize.h. */
 
 /* C (m x n) = A (m x k) . B (k x n), plus C when accumulate; row-major with
  * leading dimensions lda, ldb, ldc. n_threads 0 = hz_default_threads(). */

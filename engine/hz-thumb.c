@@ -408,16 +408,6 @@ read_some (const HzReader  *r,
   return FALSE;
 }
 
-static gboolean
-read_rows (const HzReader  *r,
-           int              y,
-           int              n,
-           float           *rows,
-           GError         **error)
-{
-  return read_some (r, FALSE, y, n, rows, error);
-}
-
 typedef struct
 {
   HzProgressFunc  func;
@@ -620,7 +610,7 @@ sweep (HzSceneThumbs   *t,
                          t->fg_rows, error))
         return FALSE;
       if (!span_empty (bg_rows)
-          && !read_rows (bg, bg_rows.start, bg_rows.end - bg_rows.start, t->bg_rows, error))
+          && !read_some (bg, FALSE, bg_rows.start, bg_rows.end - bg_rows.start, t->bg_rows, error))
         return FALSE;
 
       for (gint64 cy = hull.start; cy < hull.end; cy++)

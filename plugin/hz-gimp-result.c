@@ -6,7 +6,6 @@
 #include <libgimp/gimp.h>
 
 #include "hz-gimp-result.h"
-#include "hz-blis.h"   /* hz_parallel_for */
 
 #define CHUNK_ROWS 64
 

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "harmonize.h"
-#include "hz-blis.h"   /* hz_parallel_for */
 #include "imageio.h"
 #include "outputs.h"
 

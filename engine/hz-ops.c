@@ -371,6 +371,7 @@ typedef struct
   const HzConv *conv;
   const float  *in;
   int           h, w, ho, wo, rows;
+  int           groups;   /* of output channels, each chunk of rows split into (direct path) */
   float        *out, *scratch;
   gsize         per_thread;
 } ConvJob;
@@ -417,14 +418,27 @@ direct_ld (const HzConv *conv,
   return wo + (conv->k - 1) / conv->stride;
 }
 
+/* Output rows per chunk, and the groups of output channels each chunk is
+ * split into: by rows, unless the weights outweigh the input (the deep
+ * layers of a small working size), where threads splitting the rows would
+ * each read all the weights for a few outputs: then by output channels. */
 static int
 direct_chunk_rows (const HzConv *conv,
                    int           ho,
                    int           wo,
-                   int           n_threads)
+                   int           n_threads,
+                   int          *groups)
 {
   gsize per_row = (gsize) conv->cin * conv->stride * conv->stride * direct_ld (conv, wo);
+  gsize weights = (gsize) conv->cout * conv->cin * conv->k * conv->k;
+  int blocks = (conv->cout + DIRECT_OB - 1) / DIRECT_OB;
 
+  *groups = 1;
+  if (n_threads > 1 && weights > per_row * ho && blocks >= n_threads)
+    {
+      *groups = n_threads;
+      n_threads = 1;
+    }
   return even_chunk_rows (ho, per_row, DIRECT_BUDGET, n_threads);
 }
 
@@ -633,7 +647,9 @@ direct_chunk (int      i,
   const HzConv *conv = job->conv;
   int h = job->h, w = job->w, ho = job->ho, wo = job->wo, s = conv->stride;
   int ld = direct_ld (conv, wo), pitch = direct_pitch (conv, wo);
-  int oy0 = i * job->rows, oy1 = MIN (ho, oy0 + job->rows);
+  int oy0 = i / job->groups * job->rows, oy1 = MIN (ho, oy0 + job->rows);
+  int per_group = ((conv->cout + DIRECT_OB - 1) / DIRECT_OB + job->groups - 1) / job->groups * DIRECT_OB;
+  int o_begin = i % job->groups * per_group, o_end = MIN (conv->cout, o_begin + per_group);
   gsize pstride = direct_plane (conv, wo, job->rows), span = direct_span (conv, wo, job->rows);
   float *buf = job->scratch + job->per_thread * slot;
   float *sp = buf + conv->cin * s * s * pstride, *prow = sp + DIRECT_OB * span;
@@ -643,12 +659,12 @@ direct_chunk (int      i,
   for (c = 0; c < conv->cin; c++)
     direct_planes (conv, job->in + (gsize) c * h * w, h, w, s * oy0, s * (oy1 - oy0 - 1) + conv->k,
                    ld, pstride, buf + c * s * s * pstride, prow, tmp);
-  for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
+  for (o0 = o_begin; o0 < o_end; o0 += DIRECT_OB)
     {
       float *spans[DIRECT_OB];
 
       for (o = 0; o < DIRECT_OB; o++)
-        spans[o] = o0 + o < conv->cout ? sp + o * span : NULL;
+        spans[o] = o0 + o < o_end ? sp + o * span : NULL;
       span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin, conv->cout,
                      conv->weight, conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
                      pitch, n, o0, spans);
@@ -668,9 +684,9 @@ static void
 direct_conv2d (ConvJob *job,
                int      nt)
 {
-  job->rows = direct_chunk_rows (job->conv, job->ho, job->wo, nt);
+  job->rows = direct_chunk_rows (job->conv, job->ho, job->wo, nt, &job->groups);
   job->per_thread = direct_thread_scratch (job->conv, job->w, job->wo, job->rows);
-  hz_parallel_for ((job->ho + job->rows - 1) / job->rows, nt, direct_chunk, job);
+  hz_parallel_for ((job->ho + job->rows - 1) / job->rows * job->groups, nt, direct_chunk, job);
 }
 
 /* Transformed input B^T d B of tile rows [ty0, ty1) (tw tiles each) into
@@ -867,7 +883,11 @@ hz_conv_scratch_size (const HzConv *conv,
     return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
                                      wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));
   if (conv->direct)
-    return nt * direct_thread_scratch (conv, w, wo, direct_chunk_rows (conv, ho, wo, nt));
+    {
+      int groups;
+
+      return nt * direct_thread_scratch (conv, w, wo, direct_chunk_rows (conv, ho, wo, nt, &groups));
+    }
   return nt * thread_scratch_size (conv, w, wo, chunk_rows (conv, ho, wo, nt));
 }
 
@@ -910,7 +930,7 @@ hz_conv2d (const HzConv *conv,
            int           n_threads)
 {
   int nt = resolve_threads (n_threads);
-  ConvJob job = { conv, in, h, w, hz_conv_out_size (conv, h), hz_conv_out_size (conv, w), 0,
+  ConvJob job = { conv, in, h, w, hz_conv_out_size (conv, h), hz_conv_out_size (conv, w), 0, 1,
                   out, scratch, 0 };
 
   if (use_winograd (conv, job.ho, job.wo))

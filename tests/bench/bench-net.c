@@ -4,12 +4,17 @@
  * the same run.
  *
  *   bench-net [--sizes 256,512,1024] [--threads 1,2] [--weights FILE.hzw]
- *             [--ort DIR] [--layers]
+ *             [--ort DIR] [--idle MS] [--layers]
  *
  * Without --weights it writes the seeded full-width test weights
  * (tests/testgen.h); FLOPs are counted at the file's width.  Content and
  * reference are both S x S.  Engine, PyTorch and ONNX Runtime runs alternate,
  * so that all see the same load on a shared machine; times are medians.
+ * Each run starts after the machine has idled --idle MS (30): the threads a
+ * runner leaves spinning after its run (PyTorch's OpenMP team does so for
+ * some 10 ms) would otherwise take a core from the next runner, and every
+ * runner starts as a single forward in the plug-in does.  Where the others
+ * still used over 5% of a core during a runner's runs, a line says so.
  * The peers are optional: each one missing is said in one line.  ONNX Runtime
  * is npm's onnxruntime-node under DIR/node_modules (--ort, else
  * $HARMONIZE_ORT_DIR, else the build folder's ort/), installed with
@@ -264,7 +269,7 @@ print_profile_row (const char *layer, const char *dims, double flops, double t, 
  * pooling, BatchNorm and activations, and threads waiting for each other.
  * (GFLOP/s of a Winograd conv count the direct conv's multiply-adds.) */
 static void
-profile (const HzNet *net, HzNetBuffers *buffers, int side, int threads)
+profile (const HzNet *net, HzNetBuffers *buffers, int side, int threads, int idle_ms)
 {
   float *content = make_image ("bench-content", side);
   float *ref = make_image ("bench-reference", side);
@@ -278,6 +283,7 @@ profile (const HzNet *net, HzNetBuffers *buffers, int side, int threads)
   engine_run (net, buffers, content, ref, side, out, threads);
   for (p.run = 0; p.run < PROFILE_RUNS; p.run++)
     {
+      g_usleep (idle_ms * 1000);
       p.index = 0;
       p.last = now ();
       p.last_sgemm = hz_sgemm_seconds ();
@@ -502,9 +508,50 @@ peer_stop (Peer *peer)
   g_free (peer);
 }
 
+/* Seconds of CPU the threads of process pid (0: this one) have used, from
+ * /proc (clock ticks, 10 ms apart); 0 where there is no /proc. */
+static double
+process_cpu (GPid pid)
+{
+  char *dir = pid ? g_strdup_printf ("/proc/%d/task", (int) pid) : g_strdup ("/proc/self/task");
+  GDir *tasks = g_dir_open (dir, 0, NULL);
+  const char *task;
+  double seconds = 0;
+
+  while (tasks && (task = g_dir_read_name (tasks)))
+    {
+      char *path = g_build_filename (dir, task, "stat", NULL), *stat = NULL, *after;
+      unsigned long user, sys;
+
+      /* fields 14 and 15, after the command name in parentheses */
+      if (g_file_get_contents (path, &stat, NULL, NULL) && (after = strrchr (stat, ')')) != NULL
+          && sscanf (after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user, &sys) == 2)
+        seconds += (double) (user + sys) / sysconf (_SC_CLK_TCK);
+      g_free (stat);
+      g_free (path);
+    }
+  if (tasks)
+    g_dir_close (tasks);
+  g_free (dir);
+  return seconds;
+}
+
 /* ---- the benchmark ------------------------------------------------------ */
 
-enum { PYTORCH, ORT, N_PEERS };
+enum { PYTORCH, ORT, N_PEERS, ENGINE = N_PEERS };
+
+/* CPU seconds the runners other than who (a peer, or ENGINE) have used so
+ * far: their threads spinning on while who runs would take its cores. */
+static double
+others_cpu (Peer **peers, int who)
+{
+  double seconds = who == ENGINE ? 0 : process_cpu (0);
+
+  for (int p = 0; p < N_PEERS; p++)
+    if (peers[p] && p != who)
+      seconds += process_cpu (peers[p]->pid);
+  return seconds;
+}
 
 typedef struct
 {
@@ -628,12 +675,14 @@ main (int argc, char **argv)
 {
   char *sizes_arg = NULL, *threads_arg = NULL, *weights_arg = NULL, *ort_arg = NULL;
   gboolean layers = FALSE;
+  int idle_ms = 30;
   GOptionEntry entries[] = {
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes_arg, "Working sizes (default 256,512,1024)", "S,…" },
     { "threads", 0, 0, G_OPTION_ARG_STRING, &threads_arg, "Thread counts (default 1,2)", "N,…" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &weights_arg, "Weights file (default: seeded test weights)", "FILE" },
     { "ort", 0, 0, G_OPTION_ARG_FILENAME, &ort_arg, "Folder with node_modules/onnxruntime-node", "DIR" },
     { "layers", 0, 0, G_OPTION_ARG_NONE, &layers, "Profile each layer instead (engine only)", NULL },
+    { "idle", 0, 0, G_OPTION_ARG_INT, &idle_ms, "Milliseconds the machine idles before each run (default 30)", "MS" },
     { NULL }
   };
   const char *peer_names[N_PEERS] = { "PyTorch", "ORT" };
@@ -678,7 +727,7 @@ main (int argc, char **argv)
       buffers = hz_net_buffers_new ();
       for (int s = 0; sizes[s]; s++)
         for (int t = 0; threads[t]; t++)
-          profile (net, buffers, sizes[s], threads[t]);
+          profile (net, buffers, sizes[s], threads[t], idle_ms);
       hz_net_buffers_free (buffers);
       hz_net_free (net);
       hz_weights_free (file);
@@ -717,7 +766,7 @@ main (int argc, char **argv)
       for (int t = 0; threads[t] && n_rows < (int) G_N_ELEMENTS (rows); t++)
         {
           Row *row = &rows[n_rows++];
-          double et[MAX_RUNS], pt[N_PEERS][MAX_RUNS], first;
+          double et[MAX_RUNS], pt[N_PEERS][MAX_RUNS], first, stolen[N_PEERS + 1] = { 0 };
           char *n = g_strdup_printf ("%d", threads[t]);
           int runs;
 
@@ -730,9 +779,23 @@ main (int argc, char **argv)
               peer_number (peers[p], "run %s", n);
           for (int r = 0; r < runs; r++)
             {
+              double before;
+
+              g_usleep (idle_ms * 1000);
+              before = others_cpu (peers, ENGINE);
+
               et[r] = engine_run (net, buffers, content, ref, side, out, threads[t]);
+              stolen[ENGINE] += others_cpu (peers, ENGINE) - before;
               for (int p = 0; p < N_PEERS; p++)
-                pt[p][r] = peers[p] ? peer_number (peers[p], "run %s", n) : -1;
+                if (peers[p])
+                  {
+                    g_usleep (idle_ms * 1000);
+                    before = others_cpu (peers, p);
+                    pt[p][r] = peer_number (peers[p], "run %s", n);
+                    stolen[p] += others_cpu (peers, p) - before;
+                  }
+                else
+                  pt[p][r] = -1;
             }
           g_free (n);
           *row = (Row) { side, threads[t], flops, bench_median (et, runs), { -1, -1 } };
@@ -754,6 +817,17 @@ main (int argc, char **argv)
 
               printf (p ? " | %s\n" : " | %-13s", r);
               g_free (r);
+            }
+          for (int who = 0; who <= N_PEERS; who++)
+            {
+              double busy = 0;
+
+              for (int r = 0; r < runs; r++)
+                busy += who == ENGINE ? et[r] : pt[who][r];
+              /* a benchmark that measured a runner sharing its cores says so */
+              if (busy > 0 && stolen[who] > 0.05 * busy)
+                printf ("        (the others used %.0f%% of a core during %s's runs)\n",
+                        100 * stolen[who] / busy, who == ENGINE ? "the engine" : peers[who]->name);
             }
           fflush (stdout);
         }

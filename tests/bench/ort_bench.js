@@ -50,6 +50,9 @@ async function main(argv) {
       sessions.set(threads, await ort.InferenceSession.create(model, {
         executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential',
         intraOpNumThreads: threads, interOpNumThreads: 1,
+        /* its threads spin through a run as they would, but not past it: an idle peer's spinning
+         * would take a core from the engine's next run */
+        extra: { session: { force_spinning_stop: '1' } },
       }));
     return sessions.get(threads);
   }

@@ -259,10 +259,10 @@ padded_row (const HzConv *conv,
     }
 }
 
-/* Columns for output rows [oy0, oy1): row (c, ky, kx) of col holds the
- * input under tap (ky, kx) of channel c for every output position. Each
- * padded input row is made once (in prow) and copied to every tap that
- * reads it. */
+/* Columns for output rows [oy0, oy1): row (c, ky, kx) of col (rows n
+ * floats apart) holds the input under tap (ky, kx) of channel c for every
+ * output position. Each padded input row is made once (in prow) and copied
+ * to every tap that reads it. */
 static void
 im2col (const HzConv *conv,
         const float  *in,
@@ -272,10 +272,10 @@ im2col (const HzConv *conv,
         int           oy1,
         int           wo,
         float        *col,
+        gsize         n,
         float        *prow)
 {
   int k = conv->k, s = conv->stride;
-  gsize n = (gsize) (oy1 - oy0) * wo;
   float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
   int c;
 
@@ -638,6 +638,20 @@ direct_planes (const HzConv *conv,
     }
 }
 
+/* Output channels [*begin, *end) of group g of groups: whole blocks of DIRECT_OB. */
+static void
+group_channels (const HzConv *conv,
+                int           groups,
+                int           g,
+                int          *begin,
+                int          *end)
+{
+  int per_group = ((conv->cout + DIRECT_OB - 1) / DIRECT_OB + groups - 1) / groups * DIRECT_OB;
+
+  *begin = g * per_group;
+  *end = MIN (conv->cout, *begin + per_group);
+}
+
 static void
 direct_chunk (int      i,
               int      slot,
@@ -647,15 +661,14 @@ direct_chunk (int      i,
   const HzConv *conv = job->conv;
   int h = job->h, w = job->w, ho = job->ho, wo = job->wo, s = conv->stride;
   int ld = direct_ld (conv, wo), pitch = direct_pitch (conv, wo);
-  int oy0 = i / job->groups * job->rows, oy1 = MIN (ho, oy0 + job->rows);
-  int per_group = ((conv->cout + DIRECT_OB - 1) / DIRECT_OB + job->groups - 1) / job->groups * DIRECT_OB;
-  int o_begin = i % job->groups * per_group, o_end = MIN (conv->cout, o_begin + per_group);
+  int oy0 = i / job->groups * job->rows, oy1 = MIN (ho, oy0 + job->rows), o_begin, o_end;
   gsize pstride = direct_plane (conv, wo, job->rows), span = direct_span (conv, wo, job->rows);
   float *buf = job->scratch + job->per_thread * slot;
   float *sp = buf + conv->cin * s * s * pstride, *prow = sp + DIRECT_OB * span;
   float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
   int n = (int) direct_span (conv, wo, oy1 - oy0), c, o0, o, oy;
 
+  group_channels (conv, job->groups, i % job->groups, &o_begin, &o_end);
   for (c = 0; c < conv->cin; c++)
     direct_planes (conv, job->in + (gsize) c * h * w, h, w, s * oy0, s * (oy1 - oy0 - 1) + conv->k,
                    ld, pstride, buf + c * s * s * pstride, prow, tmp);
@@ -861,6 +874,90 @@ wino_conv2d (ConvJob *job,
   hz_parallel_for ((th + job->rows - 1) / job->rows, nt, wino_chunk, job);
 }
 
+/* ---- small outputs (the deepest layers of a small working size): the
+ * whole output as one span of whole vectors, its columns gathered by
+ * im2col, and the products made by span_products as a 1 x 1 conv over
+ * cin k k channels. The direct path would compute the span over padded
+ * rows (a 4 x 4 output as 24 outputs, 3 vectors, rather than 2), and a
+ * gemm would pack weights that are used once. Threads split the output
+ * channels; each gathers the columns itself. */
+
+#define SMALL_MAX_OUTPUTS 64
+
+static gboolean
+use_small (const HzConv *conv,
+           int           ho,
+           int           wo)
+{
+  return !conv_is_pointwise (conv) && ho * wo <= SMALL_MAX_OUTPUTS;
+}
+
+/* The output's floats rounded to whole vectors. */
+static gsize
+small_pitch (int ho,
+             int wo)
+{
+  return ((gsize) ho * wo + 7) / 8 * 8;
+}
+
+/* One thread's scratch: the columns, DIRECT_OB spans, im2col's row buffer. */
+static gsize
+small_thread_scratch (const HzConv *conv,
+                      int           w,
+                      int           ho,
+                      int           wo)
+{
+  gsize n = (gsize) conv->cin * conv->k * conv->k * small_pitch (ho, wo)
+            + DIRECT_OB * small_pitch (ho, wo) + row_buffer_size (conv, w);
+
+  return (n + 15) & ~(gsize) 15;
+}
+
+static void
+small_chunk (int      i,
+             int      slot,
+             gpointer data)
+{
+  const ConvJob *job = data;
+  const HzConv *conv = job->conv;
+  int kk = conv->cin * conv->k * conv->k, ho = job->ho, wo = job->wo;
+  gsize n = (gsize) ho * wo, pitch = small_pitch (ho, wo);
+  int o_begin, o_end, o0, o, r;
+  float *col = job->scratch + job->per_thread * slot, *sp = col + (gsize) kk * pitch;
+
+  group_channels (conv, job->groups, i, &o_begin, &o_end);
+  im2col (conv, job->in, job->h, job->w, 0, ho, wo, col, pitch, sp + DIRECT_OB * pitch);
+  for (r = 0; r < kk; r++)   /* the last vector's floats past the output */
+    memset (col + r * pitch + n, 0, sizeof (float) * (pitch - n));
+  for (o0 = o_begin; o0 < o_end; o0 += DIRECT_OB)
+    {
+      float *spans[DIRECT_OB];
+
+      for (o = 0; o < DIRECT_OB; o++)
+        spans[o] = o0 + o < o_end ? sp + o * pitch : NULL;
+      span_products (col, pitch, 0, 0, 1, 1, kk, conv->cout, conv->weight,
+                     conv->weight_ld ? conv->weight_ld : kk, (int) pitch, (int) pitch, o0, spans);
+      for (o = 0; o < DIRECT_OB && spans[o]; o++)
+        {
+          float *y = job->out + (gsize) (o0 + o) * n;
+
+          memcpy (y, spans[o], sizeof (float) * n);
+          epilogue_channel (conv, o0 + o, y, n);
+        }
+    }
+}
+
+static void
+small_conv2d (ConvJob *job,
+              int      nt)
+{
+  int blocks = (job->conv->cout + DIRECT_OB - 1) / DIRECT_OB;
+
+  job->groups = MIN (nt, blocks);
+  job->per_thread = small_thread_scratch (job->conv, job->w, job->ho, job->wo);
+  hz_parallel_for (job->groups, nt, small_chunk, job);
+}
+
 /* Whether conv runs as Winograd on an output of ho x wo. */
 static gboolean
 use_winograd (const HzConv *conv,
@@ -879,6 +976,8 @@ hz_conv_scratch_size (const HzConv *conv,
   int nt = resolve_threads (n_threads);
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
 
+  if (use_small (conv, ho, wo))
+    return nt * small_thread_scratch (conv, w, ho, wo);
   if (use_winograd (conv, ho, wo))
     return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
                                      wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));
@@ -910,7 +1009,7 @@ im2col_chunk (int      i,
     {
       float *col = job->scratch + job->per_thread * slot;
 
-      im2col (conv, job->in, job->h, job->w, oy0, oy1, wo, col, col + (gsize) kk * n);
+      im2col (conv, job->in, job->h, job->w, oy0, oy1, wo, col, n, col + (gsize) kk * n);
       hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, col, (int) n, c, (int) plane, FALSE, 1);
     }
   epilogue (conv, c, plane, n);
@@ -933,7 +1032,9 @@ hz_conv2d (const HzConv *conv,
   ConvJob job = { conv, in, h, w, hz_conv_out_size (conv, h), hz_conv_out_size (conv, w), 0, 1,
                   out, scratch, 0 };
 
-  if (use_winograd (conv, job.ho, job.wo))
+  if (use_small (conv, job.ho, job.wo))
+    small_conv2d (&job, nt);
+  else if (use_winograd (conv, job.ho, job.wo))
     wino_conv2d (&job, nt);
   else if (conv->direct)
     direct_conv2d (&job, nt);

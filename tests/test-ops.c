@@ -220,6 +220,13 @@ static const ConvCase conv_cases[] =
   { "direct whole vectors",   20, 9,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  11, 24, DIRECT },
   { "direct upsample whole vectors", 40, 6, 3, 1, 1, HZ_PAD_ZERO, TRUE, HZ_ACT_NONE, FALSE, 9, 8, DIRECT },
   { "direct whole vectors chunked", 48, 8, 3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU, TRUE, 70, 64, DIRECT },
+  /* outputs of at most 64 pixels (here and above) take the small path whatever the conv's flags:
+   * columns in whole vectors, channel blocks (over 32 columns), output-channel groups per thread */
+  { "small 4x4 deep",         40, 9,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  4, 4, DIRECT },
+  { "small s2 reflect",       36, 6,  3, 2, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  8, 8, DIRECT },
+  { "small upsample",         33, 5,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 3, 4, DIRECT },
+  { "small 8x8 whole vectors", 70, 13, 3, 1, 1, HZ_PAD_ZERO,   FALSE, HZ_ACT_LEAKY, TRUE,  8, 8, IM2COL },
+  { "small 7x9 partial vector", 8, 4, 3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  FALSE, 7, 9, DIRECT },
   { "winograd+direct large",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  18, 17, BOTH },
   { "winograd+direct small",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  7, 17, BOTH },
 };

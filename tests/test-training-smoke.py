@@ -6,7 +6,8 @@
 - a triplet has the right shape and range, and its two looks differ;
 - a run stopped after 2 of 4 steps and resumed reaches step 4 with exactly the losses of an uninterrupted
   run (model, optimizer, step and random state all resume), writes finite losses, the CSV, the loss-curve
-  PNG, model.pt, and an engine weights file through weights/export.py, which --init loads back;
+  PNG, model.pt, and an engine weights file through weights/export.py, which --init loads back; a
+  --ckpt-slim checkpoint has no optimizer state and resumes with a fresh one;
 - the colour mapping (weights/colormap.py): the identity maps colours to themselves, the fit recovers a
   known mapping; the mapping head starts at the identity, its loss goes down on a fixed batch, and
   train.py --head mapping runs, writes model.pt and refuses --export.
@@ -110,6 +111,16 @@ def training(tmp):
           and meta.get('training_commit'), f'width, sizes and commit recorded ({meta})')
     name = 'conv10.weight'
     check(np.allclose(tensors[name], state[name].numpy(), atol=1e-3), f'exported {name} matches model.pt')
+    slim = os.path.join(tmp, 'slim')
+    train(slim, '--session-steps', '2', '--ckpt-slim')
+    ck = torch.load(os.path.join(slim, 'ckpt.pt'), map_location='cpu', weights_only=True)
+    check('optimizer' not in ck and ck['step'] == 2, '--ckpt-slim leaves the optimizer out')
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        resumed_slim = train(slim, '--resume')
+    check([r['step'] for r in resumed_slim] == ['1', '2', '3', '4'] and 'AdamW starts afresh' in out.getvalue()
+          and all(np.isfinite(float(r['loss'])) for r in resumed_slim),
+          'a slim checkpoint resumes to step 4 with a fresh optimizer')
     init = os.path.join(tmp, 'init')
     train(init, '--init', hzw_path, '--steps', '1', '--lr', '0')
     state = torch.load(os.path.join(init, 'model.pt'), map_location='cpu', weights_only=True)

@@ -60,7 +60,7 @@ def fill_holes(img, weight):
 
 class TripletSampler:
     def __init__(self, photos, bank, gen, objects=None, min_scale=0.2, p_object=0.3, p_hole=0.5,
-                 p_bank=0.5, p_natural=0.05, p_composite=0.0, p_lab=0.0):
+                 p_bank=0.5, p_natural=0.05, p_composite=0.0, p_lab=0.0, lab_strength=1.0):
         self.photos, self.bank, self.gen, self.objects = photos, bank, gen, objects
         self.device = photos.levels[0].device
         self.min_scale, self.p_object, self.p_hole, self.p_bank = min_scale, p_object, p_hole, p_bank
@@ -69,7 +69,7 @@ class TripletSampler:
         # This share of contents are composites, as the engine's content is: one look inside a cut-out's
         # shape, the other around it ('around', returned with the triplet).
         self.p_composite = p_composite
-        self.p_lab = p_lab
+        self.p_lab, self.lab_strength = p_lab, lab_strength
 
     def _u(self, *shape):
         return torch.rand(*shape, generator=self.gen, device=self.device)
@@ -117,7 +117,7 @@ class TripletSampler:
         out = []
         for p_identity in (0.05, self.p_natural):
             lut = random_appearances(batch, self.bank, self.gen, self.device, p_bank=self.p_bank,
-                                     p_identity=p_identity, p_lab=self.p_lab)
+                                     p_identity=p_identity, p_lab=self.p_lab, lab_strength=self.lab_strength)
             out.append(apply_lut(both, torch.cat([lut, lut])))
         c_a, r_a = out[0].chunk(2)
         c_b, r_b = out[1].chunk(2)

@@ -117,9 +117,10 @@ def lab_affine(x, shift, scale):
     return torch.from_numpy(colour.lab_to_srgb(lab)).to(x).transpose(1, 2)
 
 
-def random_luts(batch, gen, device, n=16, p_lab=0.0):
+def random_luts(batch, gen, device, n=16, p_lab=0.0, lab_strength=1.0):
     """A batch of procedural looks [B, 3, n, n, n]: each operation touches a random subset of the batch
-    (with p_lab > 0, a Lab statistics move on that share first)."""
+    (with p_lab > 0, a Lab statistics move on that share first: shifts up to 12 x lab_strength, scales up to
+    exp(0.3 or 0.5 x lab_strength))."""
     def u(*shape):
         return torch.rand(*shape, generator=gen, device=device)
 
@@ -131,8 +132,8 @@ def random_luts(batch, gen, device, n=16, p_lab=0.0):
 
     x = identity_colours(n, device).expand(batch, 3, -1)
     if p_lab:
-        shift = sym(batch, 3) * torch.tensor([12.0, 12.0, 12.0], device=device)
-        scale = torch.exp(sym(batch, 3) * torch.tensor([0.3, 0.5, 0.5], device=device))
+        shift = sym(batch, 3) * torch.tensor([12.0, 12.0, 12.0], device=device) * lab_strength
+        scale = torch.exp(sym(batch, 3) * torch.tensor([0.3, 0.5, 0.5], device=device) * lab_strength)
         moved = lab_affine(x, shift, scale)
         x = torch.where(u(batch, 1, 1) < p_lab, moved, x)
     gains = torch.exp(sym(batch, 3, 1) * 0.25) * 2 ** (sym(batch, 1, 1) * 0.8)
@@ -153,13 +154,14 @@ def random_luts(batch, gen, device, n=16, p_lab=0.0):
     return x.clamp(0, 1).reshape(batch, 3, n, n, n)
 
 
-def random_appearances(batch, bank, gen, device, p_bank=0.5, p_partial=0.3, p_identity=0.05, p_lab=0.0):
+def random_appearances(batch, bank, gen, device, p_bank=0.5, p_partial=0.3, p_identity=0.05, p_lab=0.0,
+                       lab_strength=1.0):
     """Per sample: a bank LUT (probability p_bank) or a procedural look (p_lab: see random_luts), then with
     probability p_partial only part of its strength, and with probability p_identity no change at all."""
     def u(*shape):
         return torch.rand(*shape, generator=gen, device=device)
 
-    lut = random_luts(batch, gen, device, p_lab=p_lab)
+    lut = random_luts(batch, gen, device, p_lab=p_lab, lab_strength=lab_strength)
     if bank is not None and len(bank):
         chosen = bank[torch.randint(len(bank), (batch,), generator=gen, device=device)]
         lut = torch.where(u(batch, 1, 1, 1, 1) < p_bank, chosen, lut)

@@ -96,6 +96,8 @@ def parse_args(argv=None):
                    help='share of contents that are composites: the input look only inside a cut-out shape')
     p.add_argument('--p-lab', type=float, default=0.0,
                    help='share of procedural looks that first move the colours\' Lab statistics')
+    p.add_argument('--lab-strength', type=float, default=1.0,
+                   help='scales those moves: Lab shifts up to 12 x this, scales up to exp(0.3 or 0.5 x this)')
     p.add_argument('--aspects', default='1,0.75,1.333', help='crop aspects (width/height), one per step')
     p.add_argument('--amp', choices=['auto', 'on', 'off'], default='auto', help='bf16 autocast (auto: on CUDA)')
     p.add_argument('--compile', action='store_true', help='torch.compile the model')
@@ -105,6 +107,9 @@ def parse_args(argv=None):
     p.add_argument('--val-every', type=int, default=250)
     p.add_argument('--val-batch', type=int, default=32)
     p.add_argument('--ckpt-minutes', type=float, default=3)
+    p.add_argument('--ckpt-slim', action='store_true',
+                   help="checkpoints without AdamW's moments (a third of the size, to commit); --resume from "
+                        'one starts the optimizer afresh, warmed up again over --warmup steps')
     p.add_argument('--max-photos', type=int, default=0, help='use only the first N photos of each split (tests)')
     p.add_argument('--max-luts', type=int, default=0, help='use only the first N bank LUTs of each split (tests)')
     p.add_argument('--max-objects', type=int, default=0, help='use only the first N cut-outs (tests)')
@@ -187,8 +192,9 @@ def validate(model, val, autocast, head='unet'):
     return F.l1_loss(out, target).item(), F.l1_loss(torch.cat([c_a, c_b]), target).item()
 
 
-def lr_at(args, step, progress):
-    warm = min(1.0, (step + 1) / max(1, args.warmup))
+def lr_at(args, step, progress, since=0):
+    """The learning rate at step; warmed up from step since (0, or where a fresh optimizer took over)."""
+    warm = min(1.0, (step - since + 1) / max(1, args.warmup))
     return args.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
@@ -273,7 +279,7 @@ def main(argv=None):
     gen = torch.Generator(device=device)
     gen.manual_seed(args.seed)
     sampler = TripletSampler(train, bank, gen, objects, args.min_scale, args.p_object, args.p_hole, args.p_bank,
-                             args.p_natural, args.p_composite, args.p_lab)
+                             args.p_natural, args.p_composite, args.p_lab, args.lab_strength)
     val_gen = torch.Generator(device=device)
     val_gen.manual_seed(VAL_SEED)
     val = TripletSampler(dev, dev_bank, val_gen, objects, p_object=0, p_hole=args.p_hole)(
@@ -287,13 +293,19 @@ def main(argv=None):
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, samples, train_seconds = 0, 0, 0.0
+    rewarm_from = 0
     if args.resume:
         if not os.path.exists(ckpt_path):
             raise SystemExit(f'{ckpt_path}: no checkpoint to resume from')
         ck = torch.load(ckpt_path, map_location='cpu', weights_only=True)
         model.load_state_dict(ck['model'])
-        opt.load_state_dict(ck['optimizer'])
         step, samples, train_seconds = ck['step'], ck['samples'], ck['train_seconds']
+        if 'optimizer' in ck:
+            opt.load_state_dict(ck['optimizer'])
+        else:
+            rewarm_from = step
+            print(f'{ckpt_path} has no optimizer state (--ckpt-slim): AdamW starts afresh, warmed up again '
+                  f'over {args.warmup} steps', flush=True)
         gen.set_state(ck['gen'])
         torch.set_rng_state(ck['torch_rng'])
         random.setstate(ck['py_rng'])
@@ -306,10 +318,12 @@ def main(argv=None):
           f'{"on" if use_amp else "off"}, batch {args.batch} triplets at {args.size} px', flush=True)
 
     def checkpoint():
-        save_atomic({'model': model.state_dict(), 'optimizer': opt.state_dict(), 'step': step,
-                     'samples': samples, 'train_seconds': train_seconds, 'gen': gen.get_state(),
-                     'torch_rng': torch.get_rng_state(), 'py_rng': random.getstate(), 'args': vars(args)},
-                    ckpt_path)
+        state = {'model': model.state_dict(), 'step': step, 'samples': samples, 'train_seconds': train_seconds,
+                 'gen': gen.get_state(), 'torch_rng': torch.get_rng_state(), 'py_rng': random.getstate(),
+                 'args': vars(args)}
+        if not args.ckpt_slim:
+            state['optimizer'] = opt.state_dict()
+        save_atomic(state, ckpt_path)
         write_log(log_path, rows)
         if rows:
             plot_curve(rows, os.path.join(args.out, 'loss_curve.png'), args.curve)
@@ -325,7 +339,7 @@ def main(argv=None):
             print('this session is over; go on with --resume', flush=True)
             break
         t0 = time.perf_counter()
-        lr = lr_at(args, step, run_progress(args, step, train_seconds))
+        lr = lr_at(args, step, run_progress(args, step, train_seconds), rewarm_from)
         for group in opt.param_groups:
             group['lr'] = lr
         aspect = aspects[step % len(aspects)]

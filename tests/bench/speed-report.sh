@@ -36,10 +36,8 @@ OMP_WAIT_POLICY=passive HZ_BENCH_FOREGROUND=6000x4000 "$here/../plugin/bench-600
 step "the plug-in, 32-bit float linear, foreground 2400x1800"
 "$here/../plugin/bench-6000x4000.sh" "$build" FLOAT_LINEAR
 
-step "the network, shipped weights (width 8)"
+step "the network, shipped weights"
 "$build/tests/bench-net" --weights "$weights" --sizes 64,128 --threads 1,2 --ort "$ort"
-step "the network, shipped weights, OMP_WAIT_POLICY=passive"
-OMP_WAIT_POLICY=passive "$build/tests/bench-net" --weights "$weights" --sizes 64,128 --threads 2 --ort "$ort"
 step "the network, full width (seeded test weights)"
 "$build/tests/bench-net" --sizes 64,128,256,512 --threads 1,2 --ort "$ort"
 

@@ -286,7 +286,8 @@ hz_net_new (const HzWeights *weights,
         conv->winograd = net->winograd[i] = hz_conv_winograd_weights (conv);
     }
   /* The style encoder's too, but its last: the widest, on the smallest
-   * image, where a gemm does better. */
+   * image, where a gemm does better (outputs of at most 64 pixels take
+   * hz-ops.c's small path whatever the flags). */
   for (i = 0; i < N_STAGES - 1; i++)
     net->style[i].direct = TRUE;
   return net;

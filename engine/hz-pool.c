@@ -219,29 +219,33 @@ pool_thread (gpointer data)
   return NULL;
 }
 
+/* The whole job on the calling thread. */
+static void
+run_alone (const Job *job)
+{
+  for (int i = 0; i < job->n; i++)
+    job->fn (i, 0, job->data);
+}
+
 void
 hz_parallel_for (int            n,
                  int            n_threads,
                  HzParallelFunc fn,
                  gpointer       data)
 {
-  Job job = { fn, data, n, MIN (n_threads > 0 ? n_threads : hz_default_threads (), n), 0, 1, 0,
-              current_cpu () };
+  Job job = { fn, data, n, MIN (n_threads > 0 ? n_threads : hz_default_threads (), n), 0, 1, 0, -1 };
   gboolean wake;
-  int i;
 
   if (job.n_slots <= 1)
     {
-      for (i = 0; i < n; i++)
-        fn (i, 0, data);
+      run_alone (&job);
       return;
     }
   pool_lock_take ();
   if (pool_job != NULL)   /* another thread's call has the pool */
     {
       g_mutex_unlock (&pool_lock);
-      for (i = 0; i < n; i++)
-        fn (i, 0, data);
+      run_alone (&job);
       return;
     }
   while (pool_threads < job.n_slots - 1)
@@ -249,6 +253,7 @@ hz_parallel_for (int            n,
       g_thread_unref (g_thread_new ("hz-pool", pool_thread, NULL));
       pool_threads++;
     }
+  job.caller_cpu = current_cpu ();
   pool_job = &job;
   atomic_fetch_add (&pool_posted, 1);
   wake = pool_sleepers > 0;

@@ -4,11 +4,20 @@
 #include <string.h>
 
 #include "hz-blis.h"
-#include "hz-clones.h"
+#include "hz-kernels.h"
 
 /* Floats of im2col columns one thread makes at a time (2 MiB): bounds the
  * scratch memory while leaving hz_sgemm a thousand columns or more. */
 #define COL_BUDGET (1 << 19)
+
+/* n rounded up to whole vectors of the kernels (hz_kernels). */
+static gsize
+whole_vectors (gsize n)
+{
+  gsize vec = (gsize) hz_kernels ()->vec;
+
+  return (n + vec - 1) / vec * vec;
+}
 
 static int
 resolve_threads (int n_threads)
@@ -157,7 +166,7 @@ static gsize
 wino_pitch (int tw,
             int rows)
 {
-  return ((gsize) rows * tw + 7) / 8 * 8;
+  return whole_vectors ((gsize) rows * tw);
 }
 
 /* One thread's scratch: transformed input, products, the padded input rows
@@ -260,9 +269,9 @@ padded_row (const HzConv *conv,
 }
 
 /* Columns for output rows [oy0, oy1): row (c, ky, kx) of col (rows n
- * floats apart) holds the input under tap (ky, kx) of channel c for every
- * output position. Each padded input row is made once (in prow) and copied
- * to every tap that reads it. */
+ * floats apart, its outputs ps apart: 1, or transposed) holds the input
+ * under tap (ky, kx) of channel c for every output position. Each padded
+ * input row is made once (in prow) and copied to every tap that reads it. */
 static void
 im2col (const HzConv *conv,
         const float  *in,
@@ -273,6 +282,7 @@ im2col (const HzConv *conv,
         int           wo,
         float        *col,
         gsize         n,
+        gsize         ps,
         float        *prow)
 {
   int k = conv->k, s = conv->stride;
@@ -299,14 +309,14 @@ im2col (const HzConv *conv,
               for (kx = 0; kx < k; kx++)
                 {
                   float *dst = col + ((gsize) (c * k + ky) * k + kx) * n
-                               + (gsize) (oy - oy0) * wo;
+                               + (gsize) (oy - oy0) * wo * ps;
                   int ox;
 
-                  if (s == 1)
+                  if (s == 1 && ps == 1)
                     memcpy (dst, prow + kx, sizeof (float) * wo);
                   else
                     for (ox = 0; ox < wo; ox++)
-                      dst[ox] = prow[ox * s + kx];
+                      dst[ox * ps] = prow[ox * s + kx];
                 }
             }
         }
@@ -387,22 +397,12 @@ typedef struct
  * dropped (this keeps the vectors full on small images).
  * At stride 2 the padded input is split by the parity of its rows and
  * columns into 4 planes, in each of which the taps of that parity read as
- * at stride 1. A block of DIRECT_OB output channels by up to DIRECT_NV
- * vectors of 8 outputs of the span stays in registers (12 of AVX2's 16)
- * over DIRECT_CB input channels and their taps at a time. The weights are
- * read where they are (PyTorch's layout): no copy. */
+ * at stride 1. The span's products are the kernels' span_products
+ * (hz-kernels.c), in whole vectors of their width (8 or 16 floats), with
+ * the weights where they are (PyTorch's layout): no copy. */
 
-#define DIRECT_OB 4
-#define DIRECT_NV 3
-/* Input channels whose rows and weights a block keeps in L1 at a time. */
-#define DIRECT_CB 32
 /* Floats of padded input rows one thread makes at a time: 256 KiB, within L2. */
 #define DIRECT_BUDGET (1 << 16)
-
-typedef float HzV8 __attribute__ ((vector_size (32)));
-
-/* The span loop gets an AVX2 + FMA clone (hz-clones.h). */
-#define DIRECT_CLONES HZ_X86_64_V3_CLONES
 
 gboolean
 hz_conv_direct_ok (const HzConv *conv)
@@ -431,7 +431,7 @@ direct_chunk_rows (const HzConv *conv,
 {
   gsize per_row = (gsize) conv->cin * conv->stride * conv->stride * direct_ld (conv, wo);
   gsize weights = (gsize) conv->cout * conv->cin * conv->k * conv->k;
-  int blocks = (conv->cout + DIRECT_OB - 1) / DIRECT_OB;
+  int blocks = (conv->cout + HZ_SPAN_OB - 1) / HZ_SPAN_OB;
 
   *groups = 1;
   if (n_threads > 1 && weights > per_row * ho && blocks >= n_threads)
@@ -451,7 +451,7 @@ direct_plane (const HzConv *conv,
 {
   int reach = (conv->k - 1) / conv->stride;
 
-  return (gsize) (rows + reach) * direct_ld (conv, wo) + reach + 8;
+  return (gsize) (rows + reach) * direct_ld (conv, wo) + reach + hz_kernels ()->vec;
 }
 
 /* Outputs from one row of the span to the next: a row's outputs when they
@@ -460,7 +460,7 @@ static int
 direct_pitch (const HzConv *conv,
               int           wo)
 {
-  return wo % 8 == 0 ? wo : direct_ld (conv, wo);
+  return wo % hz_kernels ()->vec == 0 ? wo : direct_ld (conv, wo);
 }
 
 /* The span's outputs rounded to whole vectors. */
@@ -469,11 +469,11 @@ direct_span (const HzConv *conv,
              int           wo,
              int           rows)
 {
-  return ((gsize) rows * direct_pitch (conv, wo) + 7) / 8 * 8;
+  return whole_vectors ((gsize) rows * direct_pitch (conv, wo));
 }
 
 /* One thread's scratch: the planes of every input channel, the span of
- * DIRECT_OB output channels, a padded row, and upsampling's row. */
+ * HZ_SPAN_OB output channels, a padded row, and upsampling's row. */
 static gsize
 direct_thread_scratch (const HzConv *conv,
                        int           w,
@@ -482,118 +482,9 @@ direct_thread_scratch (const HzConv *conv,
 {
   int win = conv->upsample ? 2 * w : w;
   gsize n = (gsize) conv->cin * conv->stride * conv->stride * direct_plane (conv, wo, rows)
-            + DIRECT_OB * direct_span (conv, wo, rows) + win + 2 * conv->pad + w;
+            + HZ_SPAN_OB * direct_span (conv, wo, rows) + win + 2 * conv->pad + w;
 
   return (n + 15) & ~(gsize) 15;
-}
-
-/* Input channels [c0, c1) of DIRECT_OB output channels at span outputs
- * [8 x0, 8 (x0 + nv)) (out[o]; NULL past cout), vector v of them over the
- * input at x + at[v] (input channels cstride apart, parity planes pstride
- * apart, rows ld apart), with each output channel's weights wt[o] (k x k
- * per input channel); added to what out holds unless c0 is 0. */
-static inline __attribute__ ((always_inline)) void
-direct_block (const float  *x,
-              gsize         cstride,
-              gsize         pstride,
-              int           ld,
-              int           stride,
-              const float  *wt[DIRECT_OB],
-              int           c0,
-              int           c1,
-              int           k,
-              int           x0,
-              int           nv,
-              const gsize   at[DIRECT_NV],
-              float        *out[DIRECT_OB])
-{
-  HzV8 acc[DIRECT_OB][DIRECT_NV];
-  int kk = k * k, c, ky, kx, o, v;
-
-  for (o = 0; o < DIRECT_OB; o++)
-    for (v = 0; v < nv; v++)
-      {
-        acc[o][v] = (HzV8) { 0 };
-        if (c0 && out[o])
-          memcpy (&acc[o][v], out[o] + 8 * (x0 + v), sizeof acc[o][v]);
-      }
-  /* the channels innermost: a loop of DIRECT_CB turns, not of k */
-  for (ky = 0; ky < k; ky++)
-    for (kx = 0; kx < k; kx++)
-      {
-        const float *r = x + ((ky % stride) * stride + kx % stride) * pstride
-                         + (gsize) (ky / stride) * ld + kx / stride;
-        int t = ky * k + kx;
-
-        for (c = c0; c < c1; c++)
-          {
-            HzV8 in[DIRECT_NV];
-
-            for (v = 0; v < nv; v++)
-              memcpy (&in[v], r + c * cstride + at[v], sizeof in[v]);
-            for (o = 0; o < DIRECT_OB; o++)
-              {
-                float w = wt[o][(gsize) c * kk + t];
-                HzV8 b = { w, w, w, w, w, w, w, w };   /* (not 0 + w: an add more, and a register) */
-
-                for (v = 0; v < nv; v++)
-                  acc[o][v] += b * in[v];
-              }
-          }
-      }
-  for (o = 0; o < DIRECT_OB; o++)
-    if (out[o])
-      for (v = 0; v < nv; v++)
-        memcpy (out[o] + 8 * (x0 + v), &acc[o][v], sizeof acc[o][v]);
-}
-
-/* The first n outputs of a span (n a multiple of 8) of output channels
- * [o0, o0 + DIRECT_OB) of cout into out[o], from cin input channels
- * (cstride apart; parity planes, rows: see direct_block) and the weights
- * (output channels wld apart, k x k per input channel), by blocks of
- * DIRECT_CB input channels over the whole span: the rows under a block, and
- * its weights, stay in L1. The span holds rows of pitch outputs, over input
- * rows ld apart. Also Winograd's products (k = 1, one row). */
-DIRECT_CLONES static void
-span_products (const float *x,
-               gsize        cstride,
-               gsize        pstride,
-               int          ld,
-               int          stride,
-               int          k,
-               int          cin,
-               int          cout,
-               const float *weight,
-               int          wld,
-               int          pitch,
-               int          n,
-               int          o0,
-               float       *out[DIRECT_OB])
-{
-  int nvec = n / 8, x0, nv, o, c0, v;
-  const float *wt[DIRECT_OB];
-  gsize at[DIRECT_NV];
-
-  for (o = 0; o < DIRECT_OB; o++)   /* past cout: computed, not stored */
-    wt[o] = weight + (gsize) MIN (o0 + o, cout - 1) * wld;
-  for (c0 = 0; c0 < cin; c0 += DIRECT_CB)
-    {
-      int c1 = MIN (cin, c0 + DIRECT_CB);
-
-      /* blocks of 3 vectors, the last two of 2 rather than 3 and 1 */
-      for (x0 = 0; x0 < nvec; x0 += nv)
-        {
-          nv = nvec - x0 == 4 ? 2 : MIN (DIRECT_NV, nvec - x0);
-          for (v = 0; v < nv; v++)
-            at[v] = (gsize) (8 * (x0 + v) / pitch) * ld + 8 * (x0 + v) % pitch;
-          if (nv == 3)
-            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 3, at, out);
-          else if (nv == 2)
-            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 2, at, out);
-          else
-            direct_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, 1, at, out);
-        }
-    }
 }
 
 /* The planes of input channel c under padded rows [py0, py0 + nr) into
@@ -638,7 +529,7 @@ direct_planes (const HzConv *conv,
     }
 }
 
-/* Output channels [*begin, *end) of group g of groups: whole blocks of DIRECT_OB. */
+/* Output channels [*begin, *end) of group g of groups: whole blocks of HZ_SPAN_OB. */
 static void
 group_channels (const HzConv *conv,
                 int           groups,
@@ -646,7 +537,7 @@ group_channels (const HzConv *conv,
                 int          *begin,
                 int          *end)
 {
-  int per_group = ((conv->cout + DIRECT_OB - 1) / DIRECT_OB + groups - 1) / groups * DIRECT_OB;
+  int per_group = ((conv->cout + HZ_SPAN_OB - 1) / HZ_SPAN_OB + groups - 1) / groups * HZ_SPAN_OB;
 
   *begin = g * per_group;
   *end = MIN (conv->cout, *begin + per_group);
@@ -664,7 +555,7 @@ direct_chunk (int      i,
   int oy0 = i / job->groups * job->rows, oy1 = MIN (ho, oy0 + job->rows), o_begin, o_end;
   gsize pstride = direct_plane (conv, wo, job->rows), span = direct_span (conv, wo, job->rows);
   float *buf = job->scratch + job->per_thread * slot;
-  float *sp = buf + conv->cin * s * s * pstride, *prow = sp + DIRECT_OB * span;
+  float *sp = buf + conv->cin * s * s * pstride, *prow = sp + HZ_SPAN_OB * span;
   float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
   int n = (int) direct_span (conv, wo, oy1 - oy0), c, o0, o, oy;
 
@@ -672,16 +563,16 @@ direct_chunk (int      i,
   for (c = 0; c < conv->cin; c++)
     direct_planes (conv, job->in + (gsize) c * h * w, h, w, s * oy0, s * (oy1 - oy0 - 1) + conv->k,
                    ld, pstride, buf + c * s * s * pstride, prow, tmp);
-  for (o0 = o_begin; o0 < o_end; o0 += DIRECT_OB)
+  for (o0 = o_begin; o0 < o_end; o0 += HZ_SPAN_OB)
     {
-      float *spans[DIRECT_OB];
+      float *spans[HZ_SPAN_OB];
 
-      for (o = 0; o < DIRECT_OB; o++)
+      for (o = 0; o < HZ_SPAN_OB; o++)
         spans[o] = o0 + o < o_end ? sp + o * span : NULL;
-      span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin, conv->cout,
+      hz_kernels ()->span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin, conv->cout,
                      conv->weight, conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
                      pitch, n, o0, spans);
-      for (o = 0; o < DIRECT_OB && spans[o]; o++)
+      for (o = 0; o < HZ_SPAN_OB && spans[o]; o++)
         for (oy = oy0; oy < oy1; oy++)
           {
             float *y = job->out + ((gsize) (o0 + o) * ho + oy) * wo;
@@ -849,13 +740,13 @@ wino_chunk (int      i,
   for (c = 0; c < 16 * conv->cin; c++)   /* the last vector's tiles past the chunk's */
     memset (v + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
   for (xi = 0; xi < 16; xi++)
-    for (o0 = 0; o0 < conv->cout; o0 += DIRECT_OB)
+    for (o0 = 0; o0 < conv->cout; o0 += HZ_SPAN_OB)
       {
-        float *products[DIRECT_OB];
+        float *products[HZ_SPAN_OB];
 
-        for (o = 0; o < DIRECT_OB; o++)
+        for (o = 0; o < HZ_SPAN_OB; o++)
           products[o] = o0 + o < conv->cout ? m + ((gsize) xi * conv->cout + o0 + o) * np : NULL;
-        span_products (v + (gsize) xi * conv->cin * np, np, 0, 0, 1, 1, conv->cin, conv->cout,
+        hz_kernels ()->span_products (v + (gsize) xi * conv->cin * np, np, 0, 0, 1, 1, conv->cin, conv->cout,
                        conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
                        (int) np, (int) wino_pitch (tw, ty1 - ty0), o0, products);
       }
@@ -876,11 +767,11 @@ wino_conv2d (ConvJob *job,
 
 /* ---- small outputs (the deepest layers of a small working size): the
  * whole output as one span of whole vectors, its columns gathered by
- * im2col, and the products made by span_products as a 1 x 1 conv over
- * cin k k channels. The direct path would compute the span over padded
- * rows (a 4 x 4 output as 24 outputs, 3 vectors, rather than 2), and a
- * gemm would pack weights that are used once. Threads split the output
- * channels; each gathers the columns itself. */
+ * im2col, and the products made by small_products, which holds more output
+ * channels in registers where the vectors are few. The direct path would
+ * compute the span over padded rows (a 4 x 4 output as 24 outputs rather
+ * than 16), and a gemm would pack weights that are used once. Threads split
+ * the output channels; each gathers the columns itself. */
 
 #define SMALL_MAX_OUTPUTS 64
 
@@ -892,24 +783,20 @@ use_small (const HzConv *conv,
   return !conv_is_pointwise (conv) && ho * wo <= SMALL_MAX_OUTPUTS;
 }
 
-/* The output's floats rounded to whole vectors. */
-static gsize
-small_pitch (int ho,
-             int wo)
-{
-  return ((gsize) ho * wo + 7) / 8 * 8;
-}
-
-/* One thread's scratch: the columns, DIRECT_OB spans, im2col's row buffer. */
+/* One thread's scratch: the columns, the products of its group's output
+ * channels, im2col's row buffer. */
 static gsize
 small_thread_scratch (const HzConv *conv,
                       int           w,
                       int           ho,
-                      int           wo)
+                      int           wo,
+                      int           groups)
 {
-  gsize n = (gsize) conv->cin * conv->k * conv->k * small_pitch (ho, wo)
-            + DIRECT_OB * small_pitch (ho, wo) + row_buffer_size (conv, w);
+  int o_begin, o_end;
+  gsize pitch = whole_vectors ((gsize) ho * wo), n;
 
+  group_channels (conv, groups, 0, &o_begin, &o_end);
+  n = ((gsize) conv->cin * conv->k * conv->k + (o_end - o_begin)) * pitch + row_buffer_size (conv, w);
   return (n + 15) & ~(gsize) 15;
 }
 
@@ -920,41 +807,40 @@ small_chunk (int      i,
 {
   const ConvJob *job = data;
   const HzConv *conv = job->conv;
-  int kk = conv->cin * conv->k * conv->k, ho = job->ho, wo = job->wo;
-  gsize n = (gsize) ho * wo, pitch = small_pitch (ho, wo);
-  int o_begin, o_end, o0, o, r;
-  float *col = job->scratch + job->per_thread * slot, *sp = col + (gsize) kk * pitch;
+  int kk = conv->cin * conv->k * conv->k, ho = job->ho, wo = job->wo, n = ho * wo;
+  int o_begin, o_end, o, r;
+  gsize pitch = whole_vectors (n);
+  float *col = job->scratch + job->per_thread * slot, *products = col + (gsize) kk * pitch;
 
   group_channels (conv, job->groups, i, &o_begin, &o_end);
-  im2col (conv, job->in, job->h, job->w, 0, ho, wo, col, pitch, sp + DIRECT_OB * pitch);
+  im2col (conv, job->in, job->h, job->w, 0, ho, wo, col, pitch, 1, products + (o_end - o_begin) * pitch);
   for (r = 0; r < kk; r++)   /* the last vector's floats past the output */
     memset (col + r * pitch + n, 0, sizeof (float) * (pitch - n));
-  for (o0 = o_begin; o0 < o_end; o0 += DIRECT_OB)
+  hz_kernels ()->small_products (conv->weight, conv->weight_ld ? conv->weight_ld : kk, kk, col,
+                                 (int) pitch, o_begin, o_end, products);
+  for (o = o_begin; o < o_end; o++)
     {
-      float *spans[DIRECT_OB];
+      float *y = job->out + (gsize) o * n;
 
-      for (o = 0; o < DIRECT_OB; o++)
-        spans[o] = o0 + o < o_end ? sp + o * pitch : NULL;
-      span_products (col, pitch, 0, 0, 1, 1, kk, conv->cout, conv->weight,
-                     conv->weight_ld ? conv->weight_ld : kk, (int) pitch, (int) pitch, o0, spans);
-      for (o = 0; o < DIRECT_OB && spans[o]; o++)
-        {
-          float *y = job->out + (gsize) (o0 + o) * n;
-
-          memcpy (y, spans[o], sizeof (float) * n);
-          epilogue_channel (conv, o0 + o, y, n);
-        }
+      memcpy (y, products + (gsize) (o - o_begin) * pitch, sizeof (float) * n);
+      epilogue_channel (conv, o, y, n);
     }
+}
+
+/* Groups of output channels: one a thread. */
+static int
+small_groups (const HzConv *conv,
+              int           nt)
+{
+  return MIN (nt, (conv->cout + HZ_SPAN_OB - 1) / HZ_SPAN_OB);
 }
 
 static void
 small_conv2d (ConvJob *job,
               int      nt)
 {
-  int blocks = (job->conv->cout + DIRECT_OB - 1) / DIRECT_OB;
-
-  job->groups = MIN (nt, blocks);
-  job->per_thread = small_thread_scratch (job->conv, job->w, job->ho, job->wo);
+  job->groups = small_groups (job->conv, nt);
+  job->per_thread = small_thread_scratch (job->conv, job->w, job->ho, job->wo, job->groups);
   hz_parallel_for (job->groups, nt, small_chunk, job);
 }
 
@@ -977,7 +863,7 @@ hz_conv_scratch_size (const HzConv *conv,
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
 
   if (use_small (conv, ho, wo))
-    return nt * small_thread_scratch (conv, w, ho, wo);
+    return nt * small_thread_scratch (conv, w, ho, wo, small_groups (conv, nt));
   if (use_winograd (conv, ho, wo))
     return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
                                      wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));
@@ -1009,7 +895,7 @@ im2col_chunk (int      i,
     {
       float *col = job->scratch + job->per_thread * slot;
 
-      im2col (conv, job->in, job->h, job->w, oy0, oy1, wo, col, n, col + (gsize) kk * n);
+      im2col (conv, job->in, job->h, job->w, oy0, oy1, wo, col, n, 1, col + (gsize) kk * n);
       hz_sgemm (conv->cout, (int) n, kk, conv->weight, lda, col, (int) n, c, (int) plane, FALSE, 1);
     }
   epilogue (conv, c, plane, n);
@@ -1066,17 +952,11 @@ constant_channel (int      o,
   int ld = conv->weight_ld ? conv->weight_ld : conv->cin * kk;
   const float *wt = conv->weight + (gsize) o * ld + (gsize) job->first * kk, *values = job->values;
   float *p = job->out + (gsize) o * h * w;
-  float tap[49];
-  int t, c, y, x;
+  float tap[HZ_TAPS_MAX];
+  int y, x;
 
   (void) slot;
-  /* each tap's sum over the constant channels, the taps innermost (the
-   * weights' order, and a loop the compiler vectorizes) */
-  for (t = 0; t < kk; t++)
-    tap[t] = 0.0f;
-  for (c = 0; c < n; c++)
-    for (t = 0; t < kk; t++)
-      tap[t] += wt[c * kk + t] * values[c];
+  hz_kernels ()->tap_sums (wt, n, kk, values, tap);
   for (y = 0; y < h; y++)
     {
       int ky0 = MAX (0, pad - y), ky1 = MIN (k, h + pad - y);
@@ -1107,7 +987,7 @@ hz_conv_add_constant_channels (const HzConv *conv,
   ConstantJob job = { conv, first, n, h, w, values, out };
 
   g_return_if_fail (conv->stride == 1 && conv->pad_mode == HZ_PAD_ZERO && !conv->upsample
-                    && conv->k * conv->k <= 49);
+                    && conv->k * conv->k <= HZ_TAPS_MAX);
   hz_parallel_for (conv->cout, resolve_threads (n_threads), constant_channel, &job);
 }
 

@@ -516,6 +516,7 @@ main (int    argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
+  testgen_require_kernels ();
   load_fixtures ();
   fx.weights = testgen_weights_open (HZ_ARCH_FULL_WIDTH, FALSE, &error);
   g_assert_no_error (error);

@@ -227,6 +227,11 @@ static const ConvCase conv_cases[] =
   { "small upsample",         33, 5,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 3, 4, DIRECT },
   { "small 8x8 whole vectors", 70, 13, 3, 1, 1, HZ_PAD_ZERO,   FALSE, HZ_ACT_LEAKY, TRUE,  8, 8, IM2COL },
   { "small 7x9 partial vector", 8, 4, 3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  FALSE, 7, 9, DIRECT },
+  /* the small kernel's blocks: channels by 1 to 4 vectors (of 16 or 8), the last block of
+   * channels partial, 4 vectors then fewer (5 of 8) */
+  { "small 2x3 many channels", 20, 37, 3, 1, 1, HZ_PAD_ZERO,   FALSE, HZ_ACT_LEAKY, TRUE,  2, 3, DIRECT },
+  { "small 5x5",              24, 19, 3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  FALSE, 5, 5, DIRECT },
+  { "small 5x8",              12, 7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  TRUE,  5, 8, IM2COL },
   { "winograd+direct large",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  18, 17, BOTH },
   { "winograd+direct small",  9,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  7, 17, BOTH },
 };
@@ -322,6 +327,8 @@ test_conv_constant_channels (void)
   static const int cases[][7] = { /* cin, n_const, cout, k, pad, h, w */
     { 6, 5, 7, 3, 1, 9, 11 }, { 3, 4, 5, 3, 1, 1, 2 }, { 3, 4, 5, 3, 1, 2, 1 },
     { 2, 3, 4, 5, 2, 3, 6 }, { 4, 3, 6, 1, 0, 5, 4 },
+    /* whole vectors of constant channels (of 16 or 8) and a rest: 3 x 3, 5 x 5, 1 x 1 */
+    { 40, 37, 6, 3, 1, 4, 4 }, { 5, 20, 3, 5, 2, 3, 3 }, { 3, 17, 4, 1, 0, 2, 2 },
   };
   guint t;
 
@@ -561,6 +568,7 @@ main (int    argc,
   guint i;
 
   g_test_init (&argc, &argv, NULL);
+  testgen_require_kernels ();
   for (i = 0; i < G_N_ELEMENTS (conv_cases); i++)
     {
       char *path = g_strdup_printf ("/ops/conv/%s", conv_cases[i].name);

@@ -1,10 +1,12 @@
 #include "testgen.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "hz-kernels.h"
 #include "hz-net.h"
 
 static uint64_t
@@ -171,4 +173,16 @@ testgen_max_abs_diff (const float *a,
         m = isnan (d) ? INFINITY : d;
     }
   return m;
+}
+
+void
+testgen_require_kernels (void)
+{
+  const char *want = g_getenv ("HARMONIZE_KERNELS");
+
+  if (want && strcmp (want, hz_kernels ()->name) != 0)
+    {
+      g_print ("skipped: this CPU does not run the %s kernels\n", want);
+      exit (77);
+    }
 }

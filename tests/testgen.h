@@ -43,4 +43,9 @@ double      testgen_max_abs_diff  (const float    *a,
                                    const float    *b,
                                    gsize           n);
 
+/* Exits 77 (skipped) unless the kernels that run are those that
+ * HARMONIZE_KERNELS names, where it is set: meson runs the numeric tests
+ * once for each variant built (tests/meson.build), the CPU may lack one. */
+void        testgen_require_kernels (void);
+
 #endif

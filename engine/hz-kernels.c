@@ -1,0 +1,303 @@
+/* The convolutions' inner kernels (hz-kernels.h), in GCC's vector
+ * extensions. Meson builds this file once per variant, naming it
+ * (HZ_KERNELS_ID, HZ_KERNELS_NAME), its vector (HZ_KERNELS_VEC floats) and
+ * its instruction set (-march): the x86-64-v4 build, with AVX-512's 16-float
+ * vectors and 32 registers, doubles the FMAs per instruction where the CPU
+ * has 512-bit units, and holds twice the accumulators of AVX2's 16. */
+#include "hz-kernels.h"
+
+#include <string.h>
+
+#ifndef HZ_KERNELS_ID   /* the baseline build, the library's own flags */
+#define HZ_KERNELS_ID   hz_kernels_baseline
+#define HZ_KERNELS_NAME "baseline"
+#define HZ_KERNELS_VEC  8
+#endif
+
+#define VEC HZ_KERNELS_VEC
+typedef float Vec __attribute__ ((vector_size (4 * VEC)));
+
+/* span_products: a block of HZ_SPAN_OB output channels by up to SPAN_NV
+ * vectors stays in registers over SPAN_CB input channels and their taps. */
+#define SPAN_NV (VEC == 16 ? 6 : 3)
+/* Input channels whose rows and weights a block keeps in L1 at a time. */
+#define SPAN_CB 32
+/* small_products: output channels by vectors in registers, by the
+ * vectors of the output (at most 4 in a block); AVX-512 holds 24 of its 32,
+ * but no more than 16 channels, whose weight rows (kk apart, often a
+ * multiple of 2 KiB) would share too few sets of L1 (measured: 24 channels
+ * of one vector run at half the speed of 16). AVX2: 12 of its 16. */
+#define SMALL_ACC 24
+#define SMALL_SO(nv) (VEC == 16 ? ((nv) == 1 ? 16 : (nv) == 2 ? 8 : 6) : 12 / (nv))
+/* Input channels of the columns a block reads at a time: 16 KiB (4096
+ * floats) of them, in L1. */
+#define SMALL_CB(nv) MAX (16, 4096 / ((nv) * VEC))
+
+/* Input channels [c0, c1) of HZ_SPAN_OB output channels at span outputs
+ * [VEC x0, VEC (x0 + nv)) (out[o]; NULL past cout), vector v of them over
+ * the input at x + at[v] (input channels cstride apart, parity planes
+ * pstride apart, rows ld apart), with each output channel's weights wt[o]
+ * (k x k per input channel); added to what out holds unless c0 is 0. */
+static inline __attribute__ ((always_inline)) void
+span_block (const float  *x,
+            gsize         cstride,
+            gsize         pstride,
+            int           ld,
+            int           stride,
+            const float  *wt[HZ_SPAN_OB],
+            int           c0,
+            int           c1,
+            int           k,
+            int           x0,
+            int           nv,
+            const gsize   at[SPAN_NV],
+            float        *out[HZ_SPAN_OB])
+{
+  Vec acc[HZ_SPAN_OB][SPAN_NV];
+  int kk = k * k, c, ky, kx, o, v;
+
+  for (o = 0; o < HZ_SPAN_OB; o++)
+    for (v = 0; v < nv; v++)
+      {
+        acc[o][v] = (Vec) { 0 };
+        if (c0 && out[o])
+          memcpy (&acc[o][v], out[o] + VEC * (x0 + v), sizeof acc[o][v]);
+      }
+  /* the channels innermost: a loop of SPAN_CB turns, not of k */
+  for (ky = 0; ky < k; ky++)
+    for (kx = 0; kx < k; kx++)
+      {
+        const float *r = x + ((ky % stride) * stride + kx % stride) * pstride
+                         + (gsize) (ky / stride) * ld + kx / stride;
+        int t = ky * k + kx;
+
+        for (c = c0; c < c1; c++)
+          {
+            Vec in[SPAN_NV];
+
+            for (v = 0; v < nv; v++)
+              memcpy (&in[v], r + c * cstride + at[v], sizeof in[v]);
+            for (o = 0; o < HZ_SPAN_OB; o++)
+              {
+                float w = wt[o][(gsize) c * kk + t];   /* broadcast by the product */
+
+                for (v = 0; v < nv; v++)
+                  acc[o][v] += w * in[v];
+              }
+          }
+      }
+  for (o = 0; o < HZ_SPAN_OB; o++)
+    if (out[o])
+      for (v = 0; v < nv; v++)
+        memcpy (out[o] + VEC * (x0 + v), &acc[o][v], sizeof acc[o][v]);
+}
+
+/* By blocks of SPAN_CB input channels over the whole span: the rows under
+ * a block, and its weights, stay in L1. */
+static void
+span_products (const float *x,
+               gsize        cstride,
+               gsize        pstride,
+               int          ld,
+               int          stride,
+               int          k,
+               int          cin,
+               int          cout,
+               const float *weight,
+               int          wld,
+               int          pitch,
+               int          n,
+               int          o0,
+               float       *out[HZ_SPAN_OB])
+{
+  int nvec = n / VEC, x0, nv, o, c0, v;
+  int blocks = (nvec + SPAN_NV - 1) / SPAN_NV;
+  const float *wt[HZ_SPAN_OB];
+  gsize at[SPAN_NV];
+
+  for (o = 0; o < HZ_SPAN_OB; o++)   /* past cout: computed, not stored */
+    wt[o] = weight + (gsize) MIN (o0 + o, cout - 1) * wld;
+  for (c0 = 0; c0 < cin; c0 += SPAN_CB)
+    {
+      int c1 = MIN (cin, c0 + SPAN_CB), b;
+
+      /* blocks as even as whole vectors make them (4 as 2 + 2, not 3 + 1) */
+      for (b = 0, x0 = 0; b < blocks; b++, x0 += nv)
+        {
+          nv = (nvec - x0 + blocks - b - 1) / (blocks - b);
+          for (v = 0; v < nv; v++)
+            at[v] = (gsize) (VEC * (x0 + v) / pitch) * ld + VEC * (x0 + v) % pitch;
+          switch (nv)
+            {
+#define SPAN_CASE(N) \
+            case N: \
+              span_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, N, at, out); \
+              break;
+              SPAN_CASE (1)
+              SPAN_CASE (2)
+              SPAN_CASE (3)
+#if SPAN_NV > 3
+              SPAN_CASE (4)
+              SPAN_CASE (5)
+              SPAN_CASE (6)
+#endif
+#undef SPAN_CASE
+            }
+        }
+    }
+}
+
+/* Output channels [ob, ob + SO) (their weights w[o]) by vectors
+ * [x0, x0 + NV) of input channels [c0, c1) of the columns (rows pitch
+ * floats apart) into out (rows pitch floats apart), added to what it holds
+ * unless c0 is 0. */
+static inline __attribute__ ((always_inline)) void
+small_block (const float *w[],
+             const float *cols,
+             gsize        pitch,
+             int          c0,
+             int          c1,
+             int          x0,
+             int          so,
+             int          nv,
+             int          nstore,
+             float       *out)
+{
+  Vec acc[SMALL_ACC];
+  int o, v, c;
+
+  for (o = 0; o < so; o++)
+    for (v = 0; v < nv; v++)
+      {
+        acc[o * nv + v] = (Vec) { 0 };
+        if (c0 && o < nstore)
+          memcpy (&acc[o * nv + v], out + o * pitch + VEC * (x0 + v), sizeof (Vec));
+      }
+  for (c = c0; c < c1; c++)
+    {
+      Vec in[4];
+
+      for (v = 0; v < nv; v++)
+        memcpy (&in[v], cols + c * pitch + VEC * (x0 + v), sizeof in[v]);
+      for (o = 0; o < so; o++)
+        {
+          float wv = w[o][c];
+
+          for (v = 0; v < nv; v++)
+            acc[o * nv + v] += wv * in[v];
+        }
+    }
+  for (o = 0; o < so; o++)
+    for (v = 0; v < nv && o < nstore; v++)
+      memcpy (out + o * pitch + VEC * (x0 + v), &acc[o * nv + v], sizeof (Vec));
+}
+
+/* Blocks of SMALL_ACC accumulators, as many output channels as the
+ * vectors leave room for (a 4 x 4 output, one vector of 16: 24 channels);
+ * the columns by chunks of input channels that stay in L1. */
+static void
+small_products (const float *weight,
+                int          wld,
+                int          kk,
+                const float *cols,
+                int          pitch,
+                int          o0,
+                int          o1,
+                float       *out)
+{
+  int nvec = pitch / VEC, nv = MIN (nvec, 4), so = SMALL_SO (nv);
+  int cb = SMALL_CB (nv), c0, ob, x0, o;
+
+  for (ob = o0; ob < o1; ob += so)
+    for (c0 = 0; c0 < kk; c0 += cb)
+      {
+        const float *w[SMALL_ACC];
+        float *y = out + (gsize) (ob - o0) * pitch;
+        int c1 = MIN (kk, c0 + cb), nstore = MIN (so, o1 - ob);
+
+        for (o = 0; o < so; o++)   /* past o1: computed, not stored */
+          w[o] = weight + (gsize) MIN (ob + o, o1 - 1) * wld;
+        for (x0 = 0; x0 < nvec; x0 += nv)
+          {
+            int n = MIN (nv, nvec - x0);   /* a last block of fewer: with nv's channels */
+
+            switch (nv * 4 + n)
+              {
+#define SMALL_CASE(NV, N) \
+              case NV * 4 + N: \
+                small_block (w, cols, pitch, c0, c1, x0, SMALL_SO (NV), N, nstore, y); \
+                break;
+              SMALL_CASE (1, 1)
+              SMALL_CASE (2, 2)
+              SMALL_CASE (3, 3)
+              SMALL_CASE (4, 4)
+              SMALL_CASE (4, 3)
+              SMALL_CASE (4, 2)
+              SMALL_CASE (4, 1)
+#undef SMALL_CASE
+              }
+          }
+      }
+}
+
+/* Lane i of vector v of a run of whole vectors over VEC input channels'
+ * weights (VEC kk floats) is tap (VEC v + i) % kk of channel (VEC v + i) /
+ * kk: each vector is multiplied by the channels' values permuted so, and
+ * added up by v, kk accumulators. */
+static inline __attribute__ ((always_inline)) void
+tap_runs (const float *weight,
+          int          n,
+          int          kk,
+          const float *values,
+          float       *tap)
+{
+  typedef int Lanes __attribute__ ((vector_size (4 * VEC)));
+  Vec acc[HZ_TAPS_MAX];
+  Lanes channel[HZ_TAPS_MAX];
+  int c0, v, i;
+
+  for (v = 0; v < kk; v++)
+    {
+      acc[v] = (Vec) { 0 };
+      for (i = 0; i < VEC; i++)
+        channel[v][i] = (VEC * v + i) / kk;
+    }
+  for (c0 = 0; c0 + VEC <= n; c0 += VEC)
+    {
+      Vec vals;
+
+      memcpy (&vals, values + c0, sizeof vals);
+      for (v = 0; v < kk; v++)
+        {
+          Vec x;
+
+          memcpy (&x, weight + (gsize) c0 * kk + VEC * v, sizeof x);
+          acc[v] += x * __builtin_shuffle (vals, channel[v]);
+        }
+    }
+  for (v = 0; v < kk; v++)
+    for (i = 0; i < VEC; i++)
+      tap[(VEC * v + i) % kk] += acc[v][i];
+}
+
+static void
+tap_sums (const float *weight,
+          int          n,
+          int          kk,
+          const float *values,
+          float       *tap)
+{
+  int c, t;
+
+  for (t = 0; t < kk; t++)
+    tap[t] = 0.0f;
+  if (kk == 9)   /* 3 x 3: the accumulators in registers */
+    tap_runs (weight, n, 9, values, tap);
+  else
+    tap_runs (weight, n, kk, values, tap);
+  for (c = n / VEC * VEC; c < n; c++)
+    for (t = 0; t < kk; t++)
+      tap[t] += weight[(gsize) c * kk + t] * values[c];
+}
+
+const HzKernels HZ_KERNELS_ID = { HZ_KERNELS_NAME, VEC, span_products, small_products, tap_sums };

@@ -1,0 +1,76 @@
+/* The convolutions' inner kernels, built once per instruction set
+ * (hz-kernels.c, by meson: x86-64-v4 with 16-float vectors, x86-64-v3 and
+ * the baseline with 8) and chosen once per process by hz_kernels (). */
+#ifndef HZ_KERNELS_H
+#define HZ_KERNELS_H
+
+#include <glib.h>
+
+/* Output channels of one span_products call. */
+#define HZ_SPAN_OB 4
+
+typedef struct
+{
+  const char *name;   /* "x86-64-v4", "x86-64-v3", "baseline" */
+  int         vec;    /* floats of a vector: spans are whole vectors of it */
+
+  /* The first n outputs of a span (n a multiple of vec) of output channels
+   * [o0, o0 + HZ_SPAN_OB) of cout into out[o] (NULL past cout), from cin
+   * input channels cstride apart, each a k x k conv at stride (1 or 2) over
+   * its stride x stride parity planes (pstride apart, rows ld apart), with
+   * the weights of output channel o at weight + o wld (k x k per input
+   * channel, PyTorch's layout). The span holds rows of pitch outputs over
+   * input rows ld apart; a vector never straddles two rows (pitch a
+   * multiple of vec, or ld). */
+  void (*span_products) (const float *x,
+                         gsize        cstride,
+                         gsize        pstride,
+                         int          ld,
+                         int          stride,
+                         int          k,
+                         int          cin,
+                         int          cout,
+                         const float *weight,
+                         int          wld,
+                         int          pitch,
+                         int          n,
+                         int          o0,
+                         float       *out[HZ_SPAN_OB]);
+
+  /* Output channels [o0, o1) of a conv as one matrix product, for outputs
+   * too few for span_products' blocks of vectors to fill its registers:
+   * row o - o0 of out (rows pitch floats apart, pitch a multiple of vec)
+   * gets the products of the weights at weight + o wld (kk floats) and the
+   * kk rows of cols (pitch floats apart). */
+  void (*small_products) (const float *weight,
+                          int          wld,
+                          int          kk,
+                          const float *cols,
+                          int          pitch,
+                          int          o0,
+                          int          o1,
+                          float       *out);
+
+  /* tap[t] = the sum over input channels c < n of weight[c kk + t] values[c],
+   * for taps t < kk (at most HZ_TAPS_MAX): a conv's weights for input
+   * channels that hold one value each, summed per tap. */
+  void (*tap_sums) (const float *weight,
+                    int          n,
+                    int          kk,
+                    const float *values,
+                    float       *tap);
+} HzKernels;
+
+#define HZ_TAPS_MAX 49
+
+/* The fastest variant this CPU runs, or the one HARMONIZE_KERNELS names
+ * ("x86-64-v4", "x86-64-v3" or "baseline") where the CPU runs it. */
+const HzKernels *hz_kernels (void);
+
+/* The variants built, best first, NULL-terminated (tests run each). */
+extern const HzKernels *const hz_kernel_variants[];
+
+/* Whether this CPU runs variant k. */
+gboolean hz_kernels_supported (const HzKernels *k);
+
+#endif

@@ -300,4 +300,142 @@ tap_sums (const float *weight,
       tap[t] += weight[(gsize) c * kk + t] * values[c];
 }
 
-const HzKernels HZ_KERNELS_ID = { HZ_KERNELS_NAME, VEC, span_products, small_products, tap_sums };
+typedef int Lanes __attribute__ ((vector_size (4 * VEC)));
+
+/* The even and the odd floats of the 2 VEC at p. */
+static inline void
+deinterleave (const float *p,
+              Vec         *even,
+              Vec         *odd)
+{
+  Lanes e, o;
+  Vec a, b;
+  int i;
+
+  for (i = 0; i < VEC; i++)
+    {
+      e[i] = 2 * i;
+      o[i] = 2 * i + 1;
+    }
+  memcpy (&a, p, sizeof a);
+  memcpy (&b, p + VEC, sizeof b);
+  *even = __builtin_shuffle (a, b, e);
+  *odd = __builtin_shuffle (a, b, o);
+}
+
+/* One tile's (or VEC tiles') B^T d B from x[r][k], column 2 t + k of row r. */
+#define WINO_INPUT(T, x, put) \
+  do \
+    { \
+      int i_, k_; \
+      T e_[4][4]; \
+      for (k_ = 0; k_ < 4; k_++) \
+        { \
+          e_[0][k_] = x[0][k_] - x[2][k_]; \
+          e_[1][k_] = x[1][k_] + x[2][k_]; \
+          e_[2][k_] = x[2][k_] - x[1][k_]; \
+          e_[3][k_] = x[1][k_] - x[3][k_]; \
+        } \
+      for (i_ = 0; i_ < 4; i_++) \
+        { \
+          put (4 * i_, e_[i_][0] - e_[i_][2]); \
+          put (4 * i_ + 1, e_[i_][1] + e_[i_][2]); \
+          put (4 * i_ + 2, e_[i_][2] - e_[i_][1]); \
+          put (4 * i_ + 3, e_[i_][1] - e_[i_][3]); \
+        } \
+    } \
+  while (0)
+
+static void
+wino_input_row (const float *d,
+                int          tw,
+                float       *v,
+                gsize        stride)
+{
+  int ww = 2 * tw + 2, t = 0, r, k;
+
+  for (; t + VEC <= tw; t += VEC)   /* VEC tiles, their columns deinterleaved */
+    {
+      Vec x[4][4];
+
+#define PUT_VEC(p, val) do { Vec val_ = (val); memcpy (v + (p) * stride + t, &val_, sizeof val_); } while (0)
+      for (r = 0; r < 4; r++)
+        {
+          deinterleave (d + (gsize) r * ww + 2 * t, &x[r][0], &x[r][1]);
+          deinterleave (d + (gsize) r * ww + 2 * t + 2, &x[r][2], &x[r][3]);
+        }
+      WINO_INPUT (Vec, x, PUT_VEC);
+#undef PUT_VEC
+    }
+  for (; t < tw; t++)
+    {
+      float x[4][4];
+
+#define PUT_FLOAT(p, val) (v[(p) * stride + t] = (val))
+      for (r = 0; r < 4; r++)
+        for (k = 0; k < 4; k++)
+          x[r][k] = d[(gsize) r * ww + 2 * t + k];
+      WINO_INPUT (float, x, PUT_FLOAT);
+#undef PUT_FLOAT
+    }
+}
+
+static void
+wino_output_row (const float *m,
+                 gsize        stride,
+                 int          tw,
+                 int          wo,
+                 float       *y0,
+                 float       *y1)
+{
+  float *y[2] = { y0, y1 };
+  int t = 0, j, i, full = MIN (tw, wo / 2);   /* tiles whose both columns are in the output */
+  Lanes lo, hi;
+
+  for (i = 0; i < VEC; i++)   /* even and odd outputs interleaved */
+    {
+      lo[i] = i / 2 + (i % 2) * VEC;
+      hi[i] = (VEC + i) / 2 + (i % 2) * VEC;
+    }
+  for (; t + VEC <= full; t += VEC)
+    {
+      Vec mm[16], s[2][4];
+
+      for (j = 0; j < 16; j++)
+        memcpy (&mm[j], m + j * stride + t, sizeof mm[j]);
+      for (j = 0; j < 4; j++)   /* A^T m down the columns, then across */
+        {
+          s[0][j] = mm[j] + mm[4 + j] + mm[8 + j];
+          s[1][j] = mm[4 + j] - mm[8 + j] - mm[12 + j];
+        }
+      for (i = 0; i < 2; i++)
+        if (y[i])
+          {
+            Vec a = s[i][0] + s[i][1] + s[i][2], b = s[i][1] - s[i][2] - s[i][3];
+            Vec p = __builtin_shuffle (a, b, lo), q = __builtin_shuffle (a, b, hi);
+
+            memcpy (y[i] + 2 * t, &p, sizeof p);
+            memcpy (y[i] + 2 * t + VEC, &q, sizeof q);
+          }
+    }
+  for (; t < tw; t++)
+    {
+      float s[2][4];
+
+      for (j = 0; j < 4; j++)
+        {
+          s[0][j] = m[j * stride + t] + m[(4 + j) * stride + t] + m[(8 + j) * stride + t];
+          s[1][j] = m[(4 + j) * stride + t] - m[(8 + j) * stride + t] - m[(12 + j) * stride + t];
+        }
+      for (i = 0; i < 2; i++)
+        if (y[i])
+          {
+            y[i][2 * t] = s[i][0] + s[i][1] + s[i][2];
+            if (t < full)   /* an odd width's last tile has its first column only */
+              y[i][2 * t + 1] = s[i][1] - s[i][2] - s[i][3];
+          }
+    }
+}
+
+const HzKernels HZ_KERNELS_ID = { HZ_KERNELS_NAME, VEC, span_products, small_products, tap_sums,
+                                    wino_input_row, wino_output_row };

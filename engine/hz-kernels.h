@@ -59,6 +59,24 @@ typedef struct
                     int          kk,
                     const float *values,
                     float       *tap);
+
+  /* Winograd F(2x2, 3x3)'s input transform B^T d B of one row of tw tiles,
+   * from the 4 padded input rows at d (ww = 2 tw + 2 floats each, ww
+   * apart) into tile t of the 16 planes at v (stride apart). */
+  void (*wino_input_row) (const float *d,
+                          int          tw,
+                          float       *v,
+                          gsize        stride);
+
+  /* Its output transform A^T m A of one row of tw tiles of one output
+   * channel, from the 16 planes of products at m (stride apart) into the
+   * output rows y0 and y1 (NULL past the output) of wo outputs. */
+  void (*wino_output_row) (const float *m,
+                           gsize        stride,
+                           int          tw,
+                           int          wo,
+                           float       *y0,
+                           float       *y1);
 } HzKernels;
 
 #define HZ_TAPS_MAX 49

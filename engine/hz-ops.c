@@ -104,8 +104,6 @@ thread_scratch_size (const HzConv *conv,
 /* Smaller outputs have too few tiles for the transforms to pay: the direct
  * path takes them where the conv has it (measured at 8 and 16). */
 #define WINO_MIN_SIDE 16
-/* Tiles whose output transform is made at a time (on the stack). */
-#define WINO_BLOCK 64
 
 gboolean
 hz_conv_winograd_ok (const HzConv *conv)
@@ -169,16 +167,29 @@ wino_pitch (int tw,
   return whole_vectors ((gsize) rows * tw);
 }
 
+/* Floats from one of the 16 sets of planes (channels of them, np apart)
+ * to the next: a cache line more than the planes, so that the 16 floats of
+ * a tile, one in each set, do not all fall in one set of L1 (the planes
+ * are often a multiple of 4 KiB). */
+static gsize
+wino_set_stride (int   channels,
+                 gsize np)
+{
+  return (gsize) channels * np + 16;
+}
+
 /* One thread's scratch: transformed input, products, the padded input rows
- * under a chunk of one channel, and upsampling's row, then 4 rows of B^T d. */
+ * under a chunk of one channel, and upsampling's row. */
 static gsize
 wino_thread_scratch (const HzConv *conv,
                      int           w,
                      int           tw,
                      int           rows)
 {
-  return (gsize) 16 * (conv->cin + conv->cout) * wino_pitch (tw, rows)
-         + (gsize) (2 * rows + 2 + 4) * (2 * tw + 2) + w;
+  gsize np = wino_pitch (tw, rows);
+
+  return 16 * (wino_set_stride (conv->cin, np) + wino_set_stride (conv->cout, np))
+         + (gsize) (2 * rows + 2) * (2 * tw + 2) + w;
 }
 
 /* PyTorch's source index and weights for output o of a x2 linear
@@ -594,7 +605,7 @@ direct_conv2d (ConvJob *job,
 }
 
 /* Transformed input B^T d B of tile rows [ty0, ty1) (tw tiles each) into
- * v: 16 x cin planes, np apart. rows holds the padded rows under them, made once. */
+ * v: 16 sets (stride apart) of cin planes, np apart. rows holds the padded rows under them, made once. */
 static void
 wino_input (const HzConv *conv,
             const float  *in,
@@ -605,12 +616,13 @@ wino_input (const HzConv *conv,
             int           tw,
             float        *v,
             gsize         np,
+            gsize         stride,
             float        *rows)
 {
   int ww = 2 * tw + 2, nr = 2 * (ty1 - ty0) + 2, wp = (conv->upsample ? 2 * w : w) + 2;
-  gsize stride = (gsize) conv->cin * np;
   float *tmp = rows + (gsize) nr * ww;
-  int c, r, t, i;
+  const HzKernels *kern = hz_kernels ();
+  int c, r, i;
 
   for (c = 0; c < conv->cin; c++)
     {
@@ -626,40 +638,12 @@ wino_input (const HzConv *conv,
             prow[wp] = 0.0f;
         }
       for (r = 0; r < ty1 - ty0; r++)
-        {
-          const float *d0 = rows + (gsize) 2 * r * ww, *d1 = d0 + ww;
-          const float *d2 = d1 + ww, *d3 = d2 + ww;
-          float *e = tmp + w;   /* B^T d over whole rows: 4 x ww */
-          float *vr = vc + (gsize) r * tw;
-
-          for (i = 0; i < ww; i++)
-            {
-              e[i] = d0[i] - d2[i];
-              e[ww + i] = d1[i] + d2[i];
-              e[2 * ww + i] = d2[i] - d1[i];
-              e[3 * ww + i] = d1[i] - d3[i];
-            }
-          for (i = 0; i < 4; i++)
-            {
-              const float *ei = e + (gsize) i * ww;
-              float *v0 = vr + 4 * i * stride, *v1 = v0 + stride;
-              float *v2 = v1 + stride, *v3 = v2 + stride;
-
-              for (t = 0; t < tw; t++)
-                {
-                  float p0 = ei[2 * t], p1 = ei[2 * t + 1], p2 = ei[2 * t + 2], p3 = ei[2 * t + 3];
-
-                  v0[t] = p0 - p2;
-                  v1[t] = p1 + p2;
-                  v2[t] = p2 - p1;
-                  v3[t] = p1 - p3;
-                }
-            }
-        }
+        kern->wino_input_row (rows + (gsize) 2 * r * ww, tw, vc + (gsize) r * tw, stride);
     }
 }
 
-/* Output tiles A^T m A of the products m (16 x cout planes, np apart) into
+/* Output tiles A^T m A of the products m (16 sets, stride apart, of cout
+ * planes, np apart) into
  * out's rows from 2 ty0, dropping what falls outside ho x wo, then the epilogue. */
 static void
 wino_output (const HzConv *conv,
@@ -670,53 +654,21 @@ wino_output (const HzConv *conv,
              int           ho,
              int           wo,
              float        *out,
-             gsize         np)
+             gsize         np,
+             gsize         stride)
 {
-  gsize stride = (gsize) conv->cout * np;
-  int o, r, t;
+  const HzKernels *kern = hz_kernels ();
+  int o, r;
 
   for (o = 0; o < conv->cout; o++)
     for (r = 0; r < ty1 - ty0; r++)
       {
         const float *mr = m + (gsize) o * np + (gsize) r * tw;
-        int oy = 2 * (ty0 + r), t0;
+        int oy = 2 * (ty0 + r);
         float *y0 = out + ((gsize) o * ho + oy) * wo;
         float *y1 = oy + 1 < ho ? y0 + wo : NULL;
 
-        /* by blocks of tiles: A^T m down the columns, then across */
-        for (t0 = 0; t0 < tw; t0 += WINO_BLOCK)
-          {
-            int nb = MIN (WINO_BLOCK, tw - t0), full = MIN (nb, wo / 2 - t0), j;
-            float s[2][4][WINO_BLOCK];
-            float *row[2] = { y0 + 2 * t0, y1 ? y1 + 2 * t0 : NULL };
-
-            for (j = 0; j < 4; j++)
-              {
-                const float *m0 = mr + j * stride + t0, *m1 = m0 + 4 * stride;
-                const float *m2 = m1 + 4 * stride, *m3 = m2 + 4 * stride;
-
-                for (t = 0; t < nb; t++)
-                  {
-                    s[0][j][t] = m0[t] + m1[t] + m2[t];
-                    s[1][j][t] = m1[t] - m2[t] - m3[t];
-                  }
-              }
-            for (j = 0; j < 2; j++)
-              {
-                float *y = row[j];
-                const float *a0 = s[j][0], *a1 = s[j][1], *a2 = s[j][2], *a3 = s[j][3];
-
-                if (!y)
-                  continue;
-                for (t = 0; t < full; t++)
-                  {
-                    y[2 * t] = a0[t] + a1[t] + a2[t];
-                    y[2 * t + 1] = a1[t] - a2[t] - a3[t];
-                  }
-                if (full < nb)   /* odd width: the last tile's first column */
-                  y[2 * full] = a0[full] + a1[full] + a2[full];
-              }
-          }
+        kern->wino_output_row (mr, stride, tw, wo, y0, y1);
         epilogue_channel (conv, o, y0, wo);
         if (y1)
           epilogue_channel (conv, o, y1, wo);
@@ -731,26 +683,19 @@ wino_chunk (int      i,
   const ConvJob *job = data;
   const HzConv *conv = job->conv;
   int th = (job->ho + 1) / 2, tw = (job->wo + 1) / 2;
-  int ty0 = i * job->rows, ty1 = MIN (th, ty0 + job->rows), xi, o0, o, c;
+  int ty0 = i * job->rows, ty1 = MIN (th, ty0 + job->rows), xi, c;
   gsize n = (gsize) (ty1 - ty0) * tw, np = wino_pitch (tw, job->rows);
-  float *v = job->scratch + job->per_thread * slot;
-  float *m = v + (gsize) 16 * conv->cin * np;
+  gsize vs = wino_set_stride (conv->cin, np), ms = wino_set_stride (conv->cout, np);
+  float *v = job->scratch + job->per_thread * slot, *m = v + 16 * vs;
 
-  wino_input (conv, job->in, job->h, job->w, ty0, ty1, tw, v, np, m + (gsize) 16 * conv->cout * np);
-  for (c = 0; c < 16 * conv->cin; c++)   /* the last vector's tiles past the chunk's */
-    memset (v + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
+  wino_input (conv, job->in, job->h, job->w, ty0, ty1, tw, v, np, vs, m + 16 * ms);
   for (xi = 0; xi < 16; xi++)
-    for (o0 = 0; o0 < conv->cout; o0 += HZ_SPAN_OB)
-      {
-        float *products[HZ_SPAN_OB];
-
-        for (o = 0; o < HZ_SPAN_OB; o++)
-          products[o] = o0 + o < conv->cout ? m + ((gsize) xi * conv->cout + o0 + o) * np : NULL;
-        hz_kernels ()->span_products (v + (gsize) xi * conv->cin * np, np, 0, 0, 1, 1, conv->cin, conv->cout,
-                       conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
-                       (int) np, (int) wino_pitch (tw, ty1 - ty0), o0, products);
-      }
-  wino_output (conv, m, ty0, ty1, tw, job->ho, job->wo, job->out, np);
+    for (c = 0; c < conv->cin; c++)   /* the last vector's tiles past the chunk's */
+      memset (v + xi * vs + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
+  for (xi = 0; xi < 16; xi++)
+    hz_kernels ()->small_products (conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
+                                   conv->cin, v + xi * vs, (int) np, 0, conv->cout, m + xi * ms);
+  wino_output (conv, m, ty0, ty1, tw, job->ho, job->wo, job->out, np, ms);
 }
 
 /* hz_conv2d's Winograd path, by chunks of tile rows as the im2col one. */

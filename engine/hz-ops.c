@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hz-blis.h"
+#include "hz-clones.h"
 #include "hz-kernels.h"
 
 /* Floats of im2col columns one thread makes at a time (2 MiB): bounds the
@@ -187,9 +188,10 @@ wino_thread_scratch (const HzConv *conv,
                      int           rows)
 {
   gsize np = wino_pitch (tw, rows);
+  gsize n = 16 * (wino_set_stride (conv->cin, np) + wino_set_stride (conv->cout, np))
+            + (gsize) (2 * rows + 2) * (2 * tw + 2) + w;
 
-  return 16 * (wino_set_stride (conv->cin, np) + wino_set_stride (conv->cout, np))
-         + (gsize) (2 * rows + 2) * (2 * tw + 2) + w;
+  return (n + 15) & ~(gsize) 15;   /* every thread's planes on 64 bytes */
 }
 
 /* PyTorch's source index and weights for output o of a x2 linear
@@ -216,7 +218,7 @@ upsample_source (int    o,
  * dst (2w floats); tmp holds w floats. The weights are upsample_source's
  * for every column: 1 and 0 at the left edge, then 1/4 and 3/4 pairs, and
  * the right edge's second sample clamped to the last one. */
-static void
+HZ_X86_64_V4_CLONES static void
 upsample_row (const float *x,
               int          h,
               int          w,
@@ -243,7 +245,7 @@ upsample_row (const float *x,
 }
 
 /* Padded row py (padding included) of channel plane x into prow. */
-static void
+HZ_X86_64_V4_CLONES static void
 padded_row (const HzConv *conv,
             const float  *x,
             int           h,
@@ -335,7 +337,7 @@ im2col (const HzConv *conv,
 }
 
 /* bias, activation, then scale and shift, on n outputs p of channel o. */
-static void
+HZ_X86_64_V4_CLONES static void
 epilogue_channel (const HzConv *conv,
                   int           o,
                   float        *p,

@@ -22,16 +22,16 @@ typedef float Vec __attribute__ ((vector_size (4 * VEC)));
 #define SPAN_NV (VEC == 16 ? 6 : 3)
 /* Input channels whose rows and weights a block keeps in L1 at a time. */
 #define SPAN_CB 32
-/* small_products: output channels by vectors in registers, by the
- * vectors of the output (at most 4 in a block); AVX-512 holds 24 of its 32,
- * but no more than 16 channels, whose weight rows (kk apart, often a
- * multiple of 2 KiB) would share too few sets of L1 (measured: 24 channels
- * of one vector run at half the speed of 16). AVX2: 12 of its 16. */
-#define SMALL_ACC 24
-#define SMALL_SO(nv) (VEC == 16 ? ((nv) == 1 ? 16 : (nv) == 2 ? 8 : 6) : 12 / (nv))
+/* matrix_products: rows (output channels) by vectors in registers, as many
+ * rows as the vectors of a block (at most 4) leave room for; AVX-512 holds
+ * 24 of its 32, but no more than 16 rows, whose weights (kk apart, often a
+ * multiple of 2 KiB) would share too few sets of L1 (measured: 24 rows of
+ * one vector run at half the speed of 16). AVX2: 12 of its 16. */
+#define MATRIX_ACC 24
+#define MATRIX_SO(nv) (VEC == 16 ? ((nv) == 1 ? 16 : (nv) == 2 ? 8 : 6) : 12 / (nv))
 /* Input channels of the columns a block reads at a time: 16 KiB (4096
  * floats) of them, in L1. */
-#define SMALL_CB(nv) MAX (16, 4096 / ((nv) * VEC))
+#define MATRIX_CB(nv) MAX (16, 4096 / ((nv) * VEC))
 
 /* Input channels [c0, c1) of HZ_SPAN_OB output channels at span outputs
  * [VEC x0, VEC (x0 + nv)) (out[o]; NULL past cout), vector v of them over
@@ -147,23 +147,22 @@ span_products (const float *x,
     }
 }
 
-/* Output channels [ob, ob + SO) (their weights w[o]) by vectors
- * [x0, x0 + NV) of input channels [c0, c1) of the columns (rows pitch
- * floats apart) into out (rows pitch floats apart), added to what it holds
- * unless c0 is 0. */
+/* so rows (their weights w[o]) by vectors [x0, x0 + nv) of the columns'
+ * rows [c0, c1) (pitch floats apart) into the first nstore rows of out
+ * (pitch floats apart), added to what they hold unless c0 is 0. */
 static inline __attribute__ ((always_inline)) void
-small_block (const float *w[],
-             const float *cols,
-             gsize        pitch,
-             int          c0,
-             int          c1,
-             int          x0,
-             int          so,
-             int          nv,
-             int          nstore,
-             float       *out)
+matrix_block (const float *w[],
+              const float *cols,
+              gsize        pitch,
+              int          c0,
+              int          c1,
+              int          x0,
+              int          so,
+              int          nv,
+              int          nstore,
+              float       *out)
 {
-  Vec acc[SMALL_ACC];
+  Vec acc[MATRIX_ACC];
   int o, v, c;
 
   for (o = 0; o < so; o++)
@@ -192,26 +191,26 @@ small_block (const float *w[],
       memcpy (out + o * pitch + VEC * (x0 + v), &acc[o * nv + v], sizeof (Vec));
 }
 
-/* Blocks of SMALL_ACC accumulators, as many output channels as the
- * vectors leave room for (a 4 x 4 output, one vector of 16: 24 channels);
- * the columns by chunks of input channels that stay in L1. */
+/* By blocks of rows (MATRIX_SO), then chunks of the columns' rows that
+ * stay in L1 (MATRIX_CB), then blocks of vectors: each block's weights are
+ * read in order, as the prefetcher likes. */
 static void
-small_products (const float *weight,
-                int          wld,
-                int          kk,
-                const float *cols,
-                int          pitch,
-                int          o0,
-                int          o1,
-                float       *out)
+matrix_products (const float *weight,
+                 int          wld,
+                 int          kk,
+                 const float *cols,
+                 int          pitch,
+                 int          o0,
+                 int          o1,
+                 float       *out)
 {
-  int nvec = pitch / VEC, nv = MIN (nvec, 4), so = SMALL_SO (nv);
-  int cb = SMALL_CB (nv), c0, ob, x0, o;
+  int nvec = pitch / VEC, nv = MIN (nvec, 4), so = MATRIX_SO (nv);
+  int cb = MATRIX_CB (nv), c0, ob, x0, o;
 
   for (ob = o0; ob < o1; ob += so)
     for (c0 = 0; c0 < kk; c0 += cb)
       {
-        const float *w[SMALL_ACC];
+        const float *w[MATRIX_ACC];
         float *y = out + (gsize) (ob - o0) * pitch;
         int c1 = MIN (kk, c0 + cb), nstore = MIN (so, o1 - ob);
 
@@ -223,18 +222,18 @@ small_products (const float *weight,
 
             switch (nv * 4 + n)
               {
-#define SMALL_CASE(NV, N) \
+#define MATRIX_CASE(NV, N) \
               case NV * 4 + N: \
-                small_block (w, cols, pitch, c0, c1, x0, SMALL_SO (NV), N, nstore, y); \
+                matrix_block (w, cols, pitch, c0, c1, x0, MATRIX_SO (NV), N, nstore, y); \
                 break;
-              SMALL_CASE (1, 1)
-              SMALL_CASE (2, 2)
-              SMALL_CASE (3, 3)
-              SMALL_CASE (4, 4)
-              SMALL_CASE (4, 3)
-              SMALL_CASE (4, 2)
-              SMALL_CASE (4, 1)
-#undef SMALL_CASE
+              MATRIX_CASE (1, 1)
+              MATRIX_CASE (2, 2)
+              MATRIX_CASE (3, 3)
+              MATRIX_CASE (4, 4)
+              MATRIX_CASE (4, 3)
+              MATRIX_CASE (4, 2)
+              MATRIX_CASE (4, 1)
+#undef MATRIX_CASE
               }
           }
       }
@@ -437,5 +436,5 @@ wino_output_row (const float *m,
     }
 }
 
-const HzKernels HZ_KERNELS_ID = { HZ_KERNELS_NAME, VEC, span_products, small_products, tap_sums,
+const HzKernels HZ_KERNELS_ID = { HZ_KERNELS_NAME, VEC, span_products, matrix_products, tap_sums,
                                     wino_input_row, wino_output_row };

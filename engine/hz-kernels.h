@@ -37,19 +37,18 @@ typedef struct
                          int          o0,
                          float       *out[HZ_SPAN_OB]);
 
-  /* Output channels [o0, o1) of a conv as one matrix product, for outputs
-   * too few for span_products' blocks of vectors to fill its registers:
-   * row o - o0 of out (rows pitch floats apart, pitch a multiple of vec)
-   * gets the products of the weights at weight + o wld (kk floats) and the
-   * kk rows of cols (pitch floats apart). */
-  void (*small_products) (const float *weight,
-                          int          wld,
-                          int          kk,
-                          const float *cols,
-                          int          pitch,
-                          int          o0,
-                          int          o1,
-                          float       *out);
+  /* Rows [o0, o1) of the matrix product of the weights (row o at weight +
+   * o wld, kk floats) and the kk rows of cols (pitch floats each, a multiple
+   * of vec) into the rows of out (pitch floats apart, the first o0's): the
+   * small outputs' convs (over their columns) and Winograd's products. */
+  void (*matrix_products) (const float *weight,
+                           int          wld,
+                           int          kk,
+                           const float *cols,
+                           int          pitch,
+                           int          o0,
+                           int          o1,
+                           float       *out);
 
   /* tap[t] = the sum over input channels c < n of weight[c kk + t] values[c],
    * for taps t < kk (at most HZ_TAPS_MAX): a conv's weights for input

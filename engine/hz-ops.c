@@ -92,8 +92,8 @@ thread_scratch_size (const HzConv *conv,
 /* ---- Winograd F(2x2, 3x3) (Lavin and Gray): each 2 x 2 output tile from
  * the 4 x 4 input tile d over it as A^T [(G g G^T) . (B^T d B)] A; the
  * products for all tiles are 16 matrix products, cout x cin by cin x tiles,
- * made by the direct convolution's kernel (span_products, as 1 x 1 convs):
- * unlike a gemm's, it packs nothing, so chunks of a few tile rows do. */
+ * made by the kernels' matrix_products: unlike a gemm's, it packs nothing,
+ * so chunks of a few tile rows do. The transforms are kernels too. */
 
 /* Floats of transformed input and products that one thread makes at a
  * time: 512 KiB, within L2, unless that is under WINO_MIN_TILES tiles
@@ -695,8 +695,8 @@ wino_chunk (int      i,
     for (c = 0; c < conv->cin; c++)   /* the last vector's tiles past the chunk's */
       memset (v + xi * vs + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
   for (xi = 0; xi < 16; xi++)
-    hz_kernels ()->small_products (conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
-                                   conv->cin, v + xi * vs, (int) np, 0, conv->cout, m + xi * ms);
+    hz_kernels ()->matrix_products (conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
+                                    conv->cin, v + xi * vs, (int) np, 0, conv->cout, m + xi * ms);
   wino_output (conv, m, ty0, ty1, tw, job->ho, job->wo, job->out, np, ms);
 }
 
@@ -714,7 +714,7 @@ wino_conv2d (ConvJob *job,
 
 /* ---- small outputs (the deepest layers of a small working size): the
  * whole output as one span of whole vectors, its columns gathered by
- * im2col, and the products made by small_products, which holds more output
+ * im2col, and the products made by matrix_products, which holds more output
  * channels in registers where the vectors are few. The direct path would
  * compute the span over padded rows (a 4 x 4 output as 24 outputs rather
  * than 16), and a gemm would pack weights that are used once. Threads split
@@ -763,8 +763,8 @@ small_chunk (int      i,
   im2col (conv, job->in, job->h, job->w, 0, ho, wo, col, pitch, 1, products + (o_end - o_begin) * pitch);
   for (r = 0; r < kk; r++)   /* the last vector's floats past the output */
     memset (col + r * pitch + n, 0, sizeof (float) * (pitch - n));
-  hz_kernels ()->small_products (conv->weight, conv->weight_ld ? conv->weight_ld : kk, kk, col,
-                                 (int) pitch, o_begin, o_end, products);
+  hz_kernels ()->matrix_products (conv->weight, conv->weight_ld ? conv->weight_ld : kk, kk, col,
+                                  (int) pitch, o_begin, o_end, products);
   for (o = o_begin; o < o_end; o++)
     {
       float *y = job->out + (gsize) o * n;

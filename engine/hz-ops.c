@@ -325,8 +325,11 @@ im2col (const HzConv *conv,
                                + (gsize) (oy - oy0) * wo * ps;
                   int ox;
 
-                  if (s == 1 && ps == 1)
+                  if (s == 1 && ps == 1 && wo > 16)
                     memcpy (dst, prow + kx, sizeof (float) * wo);
+                  else if (s == 1 && ps == 1)   /* a few floats: a call would cost more */
+                    for (ox = 0; ox < wo; ox++)
+                      dst[ox] = prow[kx + ox];
                   else
                     for (ox = 0; ox < wo; ox++)
                       dst[ox * ps] = prow[ox * s + kx];

@@ -720,8 +720,8 @@ wino_conv2d (ConvJob *job,
  * im2col, and the products made by matrix_products, which holds more output
  * channels in registers where the vectors are few. The direct path would
  * compute the span over padded rows (a 4 x 4 output as 24 outputs rather
- * than 16), and a gemm would pack weights that are used once. Threads split
- * the output channels; each gathers the columns itself. */
+ * than 16), and a gemm would pack weights that are used once. Threads share
+ * the columns' making by input channels, then split the output channels. */
 
 #define SMALL_MAX_OUTPUTS 64
 
@@ -733,8 +733,17 @@ use_small (const HzConv *conv,
   return !conv_is_pointwise (conv) && ho * wo <= SMALL_MAX_OUTPUTS;
 }
 
-/* One thread's scratch: the columns, the products of its group's output
- * channels, im2col's row buffer. */
+/* Floats of the columns, made once for all threads. */
+static gsize
+small_columns (const HzConv *conv,
+               int           ho,
+               int           wo)
+{
+  return ((gsize) conv->cin * conv->k * conv->k * whole_vectors ((gsize) ho * wo) + 15) & ~(gsize) 15;
+}
+
+/* One thread's scratch, after the columns: the products of its group's
+ * output channels, or before them im2col's row buffer. */
 static gsize
 small_thread_scratch (const HzConv *conv,
                       int           w,
@@ -743,11 +752,34 @@ small_thread_scratch (const HzConv *conv,
                       int           groups)
 {
   int o_begin, o_end;
-  gsize pitch = whole_vectors ((gsize) ho * wo), n;
+  gsize n;
 
   group_channels (conv, groups, 0, &o_begin, &o_end);
-  n = ((gsize) conv->cin * conv->k * conv->k + (o_end - o_begin)) * pitch + row_buffer_size (conv, w);
+  n = MAX ((o_end - o_begin) * whole_vectors ((gsize) ho * wo), row_buffer_size (conv, w));
   return (n + 15) & ~(gsize) 15;
+}
+
+/* Input channels [c0, c1) of group i of the columns. */
+static void
+small_columns_chunk (int      i,
+                     int      slot,
+                     gpointer data)
+{
+  const ConvJob *job = data;
+  HzConv part = *job->conv;   /* im2col of its channels alone */
+  int per = (part.cin + job->groups - 1) / job->groups, c0 = i * per, c1 = MIN (part.cin, c0 + per);
+  int kk = part.k * part.k, n = job->ho * job->wo, r;
+  gsize pitch = whole_vectors (n);
+  float *col = job->scratch + (gsize) c0 * kk * pitch;
+
+  if (c0 >= c1)
+    return;
+  part.cin = c1 - c0;
+  /* im2col's row buffer where this thread's products go later */
+  im2col (&part, job->in + (gsize) c0 * job->h * job->w, job->h, job->w, 0, job->ho, job->wo, col,
+          pitch, 1, job->scratch + small_columns (job->conv, job->ho, job->wo) + job->per_thread * slot);
+  for (r = 0; r < part.cin * kk; r++)   /* the last vector's floats past the output */
+    memset (col + r * pitch + n, 0, sizeof (float) * (pitch - n));
 }
 
 static void
@@ -757,17 +789,13 @@ small_chunk (int      i,
 {
   const ConvJob *job = data;
   const HzConv *conv = job->conv;
-  int kk = conv->cin * conv->k * conv->k, ho = job->ho, wo = job->wo, n = ho * wo;
-  int o_begin, o_end, o, r;
+  int kk = conv->cin * conv->k * conv->k, n = job->ho * job->wo, o_begin, o_end, o;
   gsize pitch = whole_vectors (n);
-  float *col = job->scratch + job->per_thread * slot, *products = col + (gsize) kk * pitch;
+  float *products = job->scratch + small_columns (conv, job->ho, job->wo) + job->per_thread * slot;
 
   group_channels (conv, job->groups, i, &o_begin, &o_end);
-  im2col (conv, job->in, job->h, job->w, 0, ho, wo, col, pitch, 1, products + (o_end - o_begin) * pitch);
-  for (r = 0; r < kk; r++)   /* the last vector's floats past the output */
-    memset (col + r * pitch + n, 0, sizeof (float) * (pitch - n));
-  hz_kernels ()->matrix_products (conv->weight, conv->weight_ld ? conv->weight_ld : kk, kk, col,
-                                  (int) pitch, o_begin, o_end, products);
+  hz_kernels ()->matrix_products (conv->weight, conv->weight_ld ? conv->weight_ld : kk, kk,
+                                  job->scratch, (int) pitch, o_begin, o_end, products);
   for (o = o_begin; o < o_end; o++)
     {
       float *y = job->out + (gsize) o * n;
@@ -777,7 +805,7 @@ small_chunk (int      i,
     }
 }
 
-/* Groups of output channels: one a thread. */
+/* Groups of output channels (and of input channels for the columns): one a thread. */
 static int
 small_groups (const HzConv *conv,
               int           nt)
@@ -785,12 +813,16 @@ small_groups (const HzConv *conv,
   return MIN (nt, (conv->cout + HZ_SPAN_OB - 1) / HZ_SPAN_OB);
 }
 
+/* The columns by groups of input channels, then the products by groups of
+ * output channels: two parallel loops, each thread's part of the columns
+ * (the deepest layers' are most of the im2col path's time) made once. */
 static void
 small_conv2d (ConvJob *job,
               int      nt)
 {
   job->groups = small_groups (job->conv, nt);
   job->per_thread = small_thread_scratch (job->conv, job->w, job->ho, job->wo, job->groups);
+  hz_parallel_for (job->groups, nt, small_columns_chunk, job);
   hz_parallel_for (job->groups, nt, small_chunk, job);
 }
 
@@ -813,7 +845,7 @@ hz_conv_scratch_size (const HzConv *conv,
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
 
   if (use_small (conv, ho, wo))
-    return nt * small_thread_scratch (conv, w, ho, wo, small_groups (conv, nt));
+    return small_columns (conv, ho, wo) + nt * small_thread_scratch (conv, w, ho, wo, small_groups (conv, nt));
   if (use_winograd (conv, ho, wo))
     return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
                                      wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));

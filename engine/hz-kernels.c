@@ -357,7 +357,8 @@ wino_input_row (const float *d,
     {
       Vec x[4][4];
 
-#define PUT_VEC(p, val) do { Vec val_ = (val); memcpy (v + (p) * stride + t, &val_, sizeof val_); } while (0)
+#define PUT_VEC(p, val) \
+  do { Vec val_ = (val); memcpy (v + (p) * stride + t, &val_, sizeof val_); } while (0)
       for (r = 0; r < 4; r++)
         {
           deinterleave (d + (gsize) r * ww + 2 * t, &x[r][0], &x[r][1]);

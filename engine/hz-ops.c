@@ -585,9 +585,10 @@ direct_chunk (int      i,
 
       for (o = 0; o < HZ_SPAN_OB; o++)
         spans[o] = o0 + o < o_end ? sp + o * span : NULL;
-      hz_kernels ()->span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin, conv->cout,
-                     conv->weight, conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
-                     pitch, n, o0, spans);
+      hz_kernels ()->span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin,
+                                    conv->cout, conv->weight,
+                                    conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
+                                    pitch, n, o0, spans);
       for (o = 0; o < HZ_SPAN_OB && spans[o]; o++)
         for (oy = oy0; oy < oy1; oy++)
           {
@@ -610,7 +611,8 @@ direct_conv2d (ConvJob *job,
 }
 
 /* Transformed input B^T d B of tile rows [ty0, ty1) (tw tiles each) into
- * v: 16 sets (stride apart) of cin planes, np apart. rows holds the padded rows under them, made once. */
+ * v: 16 sets (stride apart) of cin planes, np apart. rows holds the padded
+ * rows under them, made once. */
 static void
 wino_input (const HzConv *conv,
             const float  *in,
@@ -845,7 +847,8 @@ hz_conv_scratch_size (const HzConv *conv,
   int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
 
   if (use_small (conv, ho, wo))
-    return small_columns (conv, ho, wo) + nt * small_thread_scratch (conv, w, ho, wo, small_groups (conv, nt));
+    return small_columns (conv, ho, wo)
+           + nt * small_thread_scratch (conv, w, ho, wo, small_groups (conv, nt));
   if (use_winograd (conv, ho, wo))
     return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
                                      wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));

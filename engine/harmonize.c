@@ -334,7 +334,7 @@ hz_fit_scene (HzContext        *ctx,
   Stage fit = { options, PROGRESS_NET, 1.0 };
   gint64 clock = g_get_monotonic_time ();
 
-  if (!hz_scene_read (t, scene, size,
+  if (!hz_scene_read (t, scene, size, options->n_threads,
                       options->progress ? stage_progress : NULL, &read,
                       options->cancellable, error))
     return FALSE;

@@ -1,6 +1,7 @@
 /* Working-size thumbnails: streaming area resampling, pull-push hole filling
  * and the scene reader that feeds the network. */
 #include "hz-thumb.h"
+#include "hz-blis.h"
 
 #include <math.h>
 #include <string.h>
@@ -70,6 +71,7 @@ hz_resampler_init (HzResampler  *rs,
 {
   gsize n_dst = (gsize) dst_w * dst_h;
 
+  g_return_val_if_fail (channels >= 1 && channels <= 4, FALSE);
   rs->src_w = src_w;
   rs->src_h = src_h;
   rs->dst_w = dst_w;
@@ -77,7 +79,6 @@ hz_resampler_init (HzResampler  *rs,
   rs->channels = channels;
   rs->sx = (double) src_w / dst_w;
   rs->sy = (double) src_h / dst_h;
-  rs->total_weight = 0.0;
 
   /* The column tables count up to src_w + 2 dst_w in ints; no row that wide
    * could be buffered anyway. */
@@ -111,108 +112,164 @@ hz_resampler_init (HzResampler  *rs,
   return TRUE;
 }
 
-/* One source row's columns summed into rs->row, generic over the channel
- * count and whether there are weights: instantiated for the callers' cases
- * below so that the inner loops are unrolled. Returns the row's weight. */
-static inline __attribute__ ((always_inline)) double
+void
+hz_resampler_source_columns (const HzResampler *rs,
+                             int                i0,
+                             int                i1,
+                             int               *x0,
+                             int               *x1)
+{
+  g_return_if_fail (i0 >= 0 && i0 < i1 && i1 <= rs->dst_w);
+  *x0 = rs->col_start[i0];
+  *x1 = rs->col_start[i1 - 1] + rs->col_count[i1 - 1];
+}
+
+typedef float v4f __attribute__ ((vector_size (16)));
+
+/* Pixel p's first nc channels (the lanes past them are not used). */
+static inline v4f
+load_pixel (const float *p,
+            int          nc,
+            int          pixel_stride)
+{
+  v4f v = { 0 };
+
+  if (pixel_stride >= 4)
+    memcpy (&v, p, sizeof v);
+  else
+    for (int c = 0; c < nc; c++)
+      v[c] = p[c];
+  return v;
+}
+
+/* Pixel n of a destination column added to one of its sums. */
+static inline __attribute__ ((always_inline)) void
+add_pixel (v4f         *sv,
+           float       *sw,
+           const float *cw,
+           const float *pw,
+           int          weight_stride,
+           const float *p,
+           int          nc,
+           int          pixel_stride,
+           int          n)
+{
+  float w = cw[n];
+
+  if (pw)
+    w *= pw[(gsize) n * weight_stride];
+  if (w == 0.0f)
+    return;
+  *sv += w * load_pixel (p + (gsize) n * pixel_stride, nc, pixel_stride);
+  *sw += w;
+}
+
+/* Source row's columns for destination columns [i0, i1) summed into rs->row
+ * (nc sums and their weight a column), generic over the channel count and
+ * whether there are weights: instantiated for the callers' cases below so
+ * that the inner loops are unrolled. Four sums a column take turns, so that
+ * the adds do not wait on each other; zero-weight pixels are skipped (they
+ * may hold anything). */
+static inline __attribute__ ((always_inline)) void
 sum_columns (HzResampler  *rs,
              int           nc,
+             int           i0,
+             int           i1,
              const float  *pixels,
              int           pixel_stride,
              const float  *weight,
              int           weight_stride)
 {
-  double *row = rs->row, row_weight = 0.0;
+  float *row = rs->row;
 
-  for (int i = 0; i < rs->dst_w; i++)
+  for (int i = i0; i < i1; i++)
     {
       const float *cw = rs->col_weight + rs->col_first[i];
       const float *p = pixels + (gsize) rs->col_start[i] * pixel_stride;
       const float *pw = weight ? weight + (gsize) rs->col_start[i] * weight_stride : NULL;
-      double sv[8] = { 0 }, sw = 0.0;
+      const int count = rs->col_count[i];
+      v4f sv[4] = { { 0 } };
+      float sw[4] = { 0 };
+      int n = 0;
 
-      for (int n = 0; n < rs->col_count[i]; n++, p += pixel_stride)
-        {
-          double w = cw[n];
-          if (weight)
-            w *= pw[(gsize) n * weight_stride];
-          if (w == 0.0)
-            continue;
-          for (int c = 0; c < nc; c++)
-            sv[c] += w * p[c];
-          sw += w;
-        }
+      for (; n + 4 <= count; n += 4)
+        for (int k = 0; k < 4; k++)
+          add_pixel (&sv[k], &sw[k], cw, pw, weight_stride, p, nc, pixel_stride, n + k);
+      for (; n < count; n++)
+        add_pixel (&sv[0], &sw[0], cw, pw, weight_stride, p, nc, pixel_stride, n);
+      v4f s = (sv[0] + sv[1]) + (sv[2] + sv[3]);
       for (int c = 0; c < nc; c++)
-        row[i * (nc + 1) + c] = sv[c];
-      row[i * (nc + 1) + nc] = sw;
-      row_weight += sw;
+        row[i * (nc + 1) + c] = s[c];
+      row[i * (nc + 1) + nc] = (sw[0] + sw[1]) + (sw[2] + sw[3]);
     }
-  return row_weight;
 }
 
 void
-hz_resampler_add_row (HzResampler  *rs,
-                      int           y,
-                      const float  *pixels,
-                      int           pixel_stride,
-                      const float  *weight,
-                      int           weight_stride)
+hz_resampler_add_columns (HzResampler  *rs,
+                          int           y,
+                          int           i0,
+                          int           i1,
+                          const float  *pixels,
+                          int           pixel_stride,
+                          const float  *weight,
+                          int           weight_stride)
 {
   const int nc = rs->channels, dw = rs->dst_w;
-  const double *row = rs->row;
-  double row_weight;
+  const float *row = rs->row;
 
   g_return_if_fail (y >= 0 && y < rs->src_h);
-  g_return_if_fail (nc >= 1 && nc <= 8);
+  g_return_if_fail (i0 >= 0 && i0 <= i1 && i1 <= dw);
+  if (i0 == i1)
+    return;
 
   /* The scene reader's cases: content (4 channels, no weights), reference
    * (3, weighted). */
   if (nc == 4 && !weight)
-    row_weight = sum_columns (rs, 4, pixels, pixel_stride, NULL, 0);
+    sum_columns (rs, 4, i0, i1, pixels, pixel_stride, NULL, 0);
   else if (nc == 3 && weight)
-    row_weight = sum_columns (rs, 3, pixels, pixel_stride, weight, weight_stride);
+    sum_columns (rs, 3, i0, i1, pixels, pixel_stride, weight, weight_stride);
   else
-    row_weight = sum_columns (rs, nc, pixels, pixel_stride, weight, weight_stride);
-  if (row_weight == 0.0)
-    return;
+    sum_columns (rs, nc, i0, i1, pixels, pixel_stride, weight, weight_stride);
 
   /* Destination row j covers the source interval [j sy, (j + 1) sy). */
   for (int j = (int) floor (y / rs->sy); j < rs->dst_h && j * rs->sy < y + 1; j++)
     {
-      double wy = MIN (y + 1.0, (j + 1) * rs->sy) - MAX ((double) y, j * rs->sy);
+      float wy = MIN (y + 1.0, (j + 1) * rs->sy) - MAX ((double) y, j * rs->sy);
       gsize plane = (gsize) rs->dst_w * rs->dst_h;
       float *wacc = rs->wacc + (gsize) j * dw;
 
-      if (wy <= 0.0)
+      if (wy <= 0.0f)
         continue;
       for (int c = 0; c < nc; c++)
         {
           float *acc = rs->acc + c * plane + (gsize) j * dw;
-          for (int i = 0; i < dw; i++)
+          for (int i = i0; i < i1; i++)
             acc[i] += wy * row[i * (nc + 1) + c];
         }
-      for (int i = 0; i < dw; i++)
+      for (int i = i0; i < i1; i++)
         wacc[i] += wy * row[i * (nc + 1) + nc];
-      rs->total_weight += wy * row_weight;
     }
 }
 
-void
+gboolean
 hz_resampler_finish (HzResampler *rs,
                      float       *out,
                      float       *coverage)
 {
   gsize plane = (gsize) rs->dst_w * rs->dst_h;
   double area = rs->sx * rs->sy;
+  gboolean any = FALSE;
 
   for (gsize p = 0; p < plane; p++)
     {
       float w = rs->wacc[p];
+      any |= w > 0.0f;
       for (int c = 0; c < rs->channels; c++)
         out[c * plane + p] = w > 0.0f ? rs->acc[c * plane + p] / w : 0.0f;
       if (coverage)
         coverage[p] = MIN (1.0, w / area);
     }
+  return any;
 }
 
 void
@@ -435,6 +492,32 @@ chunk_rows (int width)
   return CLAMP (CHUNK_FLOATS / (4 * (gint64) width), 1, CHUNK_ROWS);
 }
 
+/* The first x of a row whose A (the last of stride floats a pixel) is > 0;
+ * width if none. A mask (stride 1) is looked at in blocks, which the
+ * compiler vectorises: most of its rows are zero. */
+static int
+first_positive (const float *row,
+                int          stride,
+                int          width)
+{
+  enum { BLOCK = 16 };
+  int x = 0;
+
+  if (stride == 1)
+    for (; x + BLOCK <= width; x += BLOCK)
+      {
+        int any = 0;
+        for (int k = 0; k < BLOCK; k++)
+          any |= row[x + k] > 0.0f;
+        if (any)
+          break;
+      }
+  for (; x < width; x++)
+    if (row[stride * x + stride - 1] > 0.0f)
+      return x;
+  return width;
+}
+
 /* The bounding box of A > 0, in rows of chunk_rows at a time, read into
  * *buf (grown as needed); progress runs from 0 to 1 over it. */
 static gboolean
@@ -463,16 +546,11 @@ mask_bounds (const HzReader  *fg,
       for (int r = 0; r < n; r++)
         {
           const float *row = *buf + (gsize) r * fg->width * stride;
-          int first = -1, last = -1;
-          for (int x = 0; x < fg->width; x++)
-            if (row[stride * x + stride - 1] > 0.0f)
-              {
-                if (first < 0)
-                  first = x;
-                last = x;
-              }
-          if (first < 0)
+          int first = first_positive (row, stride, fg->width), last = fg->width - 1;
+          if (first == fg->width)
             continue;
+          while (!(row[stride * last + stride - 1] > 0.0f))
+            last--;
           x0 = MIN (x0, first);
           x1 = MAX (x1, last);
           y0 = MIN (y0, y + r);
@@ -522,22 +600,23 @@ unit (float v)
   return v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
 }
 
-/* One content row (foreground row fy): fg over bg with the soft mask, RGB and
- * the mask, over the region's columns. Pixels off the canvas keep the fg. */
+/* One content row's columns [x0, x1) of the region (foreground row fy): fg
+ * over bg with the soft mask, RGB and the mask, into line (4 floats a
+ * column of the region). Pixels off the canvas keep the fg. */
 static void
-content_row (HzSceneThumbs   *t,
-             const HzScene   *scene,
-             const float     *fg_row,
-             const float     *bg_row)
+content_row (const HzSceneThumbs *t,
+             const HzScene       *scene,
+             const float         *fg_row,
+             const float         *bg_row,
+             int                  x0,
+             int                  x1,
+             float               *line)
 {
-  const HzRect *r = &t->region;
-  float *out = t->line;
-
-  for (int x = r->x; x < r->x + r->width; x++, out += 4)
+  for (int i = x0; i < x1; i++)
     {
+      const gint64 x = (gint64) t->region.x + i, bx = x + scene->fg_x;
       const float *f = fg_row + 4 * x;
-      float m = unit (f[3]);
-      gint64 bx = (gint64) x + scene->fg_x;
+      float *out = line + 4 * i, m = unit (f[3]);
 
       if (bg_row && bx >= 0 && bx < scene->background.width)
         {
@@ -552,23 +631,96 @@ content_row (HzSceneThumbs   *t,
     }
 }
 
-/* The reference row's pixel weights: 1 - mask where the foreground covers;
- * fg_row has stride floats a pixel, the mask last. */
+/* The reference row's pixel weights over the box's columns [x0, x1): 1 -
+ * mask where the foreground covers; fg_row has stride floats a pixel, the
+ * mask last. */
 static void
-reference_weights (HzSceneThumbs   *t,
-                   const HzScene   *scene,
-                   const float     *fg_row,
-                   int              stride)
+reference_weights (const HzSceneThumbs *t,
+                   const HzScene       *scene,
+                   const float         *fg_row,
+                   int                  stride,
+                   int                  x0,
+                   int                  x1,
+                   float               *weight)
 {
-  const HzRect *b = &t->box;
+  /* The box's columns i that the foreground covers: [a, b). */
+  const gint64 fx0 = (gint64) t->box.x - scene->fg_x;
+  const int a = fg_row ? CLAMP (-fx0, x0, x1) : x1;
+  const int b = fg_row ? CLAMP (scene->foreground.width - fx0, a, x1) : x1;
 
-  for (int x = b->x; x < b->x + b->width; x++)
+  for (int i = x0; i < a; i++)
+    weight[i] = 1.0f;
+  for (int i = a; i < b; i++)
+    weight[i] = 1.0f - unit (fg_row[stride * (fx0 + i) + stride - 1]);
+  for (int i = b; i < x1; i++)
+    weight[i] = 1.0f;
+}
+
+/* Tasks a chunk of rows is resampled in: each takes a share of both
+ * thumbnails' columns, so that every destination pixel gets its rows from
+ * one thread in the same order as on one. */
+#define SWEEP_TASKS_MAX 16
+
+typedef struct
+{
+  HzSceneThumbs  *t;
+  const HzScene  *scene;
+  Span            hull, content, reference, fg_rows, bg_rows;
+  int             stride;        /* floats a foreground pixel read */
+  int             n_tasks;
+  gsize           line_floats;   /* of t->lines a slot */
+} Chunk;
+
+/* Task k's share [*i0, *i1) of n columns. */
+static void
+share (int  n,
+       int  k,
+       int  n_tasks,
+       int *i0,
+       int *i1)
+{
+  *i0 = (int) ((gint64) n * k / n_tasks);
+  *i1 = (int) ((gint64) n * (k + 1) / n_tasks);
+}
+
+static void
+chunk_task (int      k,
+            int      slot,
+            gpointer data)
+{
+  const Chunk *c = data;
+  HzSceneThumbs *t = c->t;
+  const HzScene *scene = c->scene;
+  const HzReader *fg = &scene->foreground, *bg = &scene->background;
+  float *line = t->lines + c->line_floats * slot, *weight = line + (gsize) 4 * t->region.width;
+  int ci0, ci1, ri0, ri1, cx0 = 0, cx1 = 0, rx0 = 0, rx1 = 0;
+
+  share (t->content_w, k, c->n_tasks, &ci0, &ci1);
+  share (t->reference_w, k, c->n_tasks, &ri0, &ri1);
+  if (ci0 < ci1)
+    hz_resampler_source_columns (&t->content_rs, ci0, ci1, &cx0, &cx1);
+  if (ri0 < ri1)
+    hz_resampler_source_columns (&t->reference_rs, ri0, ri1, &rx0, &rx1);
+
+  for (gint64 cy = c->hull.start; cy < c->hull.end; cy++)
     {
-      gint64 fx = (gint64) x - scene->fg_x;
-      float w = 1.0f;
-      if (fg_row && fx >= 0 && fx < scene->foreground.width)
-        w = 1.0f - unit (fg_row[stride * fx + stride - 1]);
-      t->line_weight[x - b->x] = w;
+      const float *fg_row = span_has (c->fg_rows, cy)
+        ? t->fg_rows + (gsize) (cy - c->fg_rows.start) * fg->width * c->stride : NULL;
+      const float *bg_row = span_has (c->bg_rows, cy)
+        ? t->bg_rows + (gsize) (cy - c->bg_rows.start) * bg->width * 4 : NULL;
+
+      if (ci0 < ci1 && span_has (c->content, cy))
+        {
+          content_row (t, scene, fg_row, bg_row, cx0, cx1, line);
+          hz_resampler_add_columns (&t->content_rs, cy - c->content.start, ci0, ci1, line, 4,
+                                    NULL, 0);
+        }
+      if (ri0 < ri1 && span_has (c->reference, cy))
+        {
+          reference_weights (t, scene, fg_row, c->stride, rx0, rx1, weight);
+          hz_resampler_add_columns (&t->reference_rs, cy - c->reference.start, ri0, ri1,
+                                    bg_row + 4 * t->box.x, 4, weight, 1);
+        }
     }
 }
 
@@ -576,6 +728,7 @@ reference_weights (HzSceneThumbs   *t,
 static gboolean
 sweep (HzSceneThumbs   *t,
        const HzScene   *scene,
+       int              n_threads,
        const Progress  *progress,
        GError         **error)
 {
@@ -585,54 +738,41 @@ sweep (HzSceneThumbs   *t,
   const Span reference = { t->box.y, (gint64) t->box.y + t->box.height };
   const Span fg_canvas = { fg_y, fg_y + fg->height }, bg_canvas = { 0, bg->height };
   const gint64 lo = MIN (content.start, reference.start), hi = MAX (content.end, reference.end);
-  int rows = MIN (chunk_rows (fg->width), chunk_rows (bg->width));
+  const int rows = MIN (chunk_rows (fg->width), chunk_rows (bg->width));
+  const int n_tasks = MIN (n_threads > 0 ? n_threads : hz_default_threads (), SWEEP_TASKS_MAX);
+  Chunk c = { t, scene, .n_tasks = n_tasks,
+              .line_floats = (gsize) t->region.width * 4 + t->box.width };
 
   if (!GROW (t->fg_rows, t->cap_fg, (gsize) fg->width * rows * 4)
       || !GROW (t->bg_rows, t->cap_bg, (gsize) bg->width * rows * 4)
-      || !GROW (t->line, t->cap_line, (gsize) t->region.width * 4 + t->box.width))
+      || !GROW (t->lines, t->cap_lines, c.line_floats * n_tasks))
     return out_of_memory (error);
-  t->line_weight = t->line + (gsize) t->region.width * 4;
+  c.content = content;
+  c.reference = reference;
 
   for (gint64 y = lo; y < hi; y += rows)
     {
       Span chunk = { y, MIN (y + rows, hi) };
       /* Read the hull of the rows either thumbnail needs in this chunk. */
-      Span hull = span_join (span_meet (chunk, content), span_meet (chunk, reference));
-      Span fg_rows = span_meet (hull, fg_canvas), bg_rows = span_meet (hull, bg_canvas);
+      c.hull = span_join (span_meet (chunk, content), span_meet (chunk, reference));
+      c.fg_rows = span_meet (c.hull, fg_canvas);
+      c.bg_rows = span_meet (c.hull, bg_canvas);
 
-      if (span_empty (hull))
+      if (span_empty (c.hull))
         continue;
       /* Rows the content does not take need the foreground's mask alone. */
-      const gboolean mask_only = fg->read_mask && span_empty (span_meet (fg_rows, content));
-      const int stride = mask_only ? 1 : 4;
-      if (!span_empty (fg_rows)
-          && !read_some (fg, mask_only, fg_rows.start - fg_y, fg_rows.end - fg_rows.start,
+      const gboolean mask_only = fg->read_mask && span_empty (span_meet (c.fg_rows, content));
+      c.stride = mask_only ? 1 : 4;
+      if (!span_empty (c.fg_rows)
+          && !read_some (fg, mask_only, c.fg_rows.start - fg_y, c.fg_rows.end - c.fg_rows.start,
                          t->fg_rows, error))
         return FALSE;
-      if (!span_empty (bg_rows)
-          && !read_some (bg, FALSE, bg_rows.start, bg_rows.end - bg_rows.start, t->bg_rows, error))
+      if (!span_empty (c.bg_rows)
+          && !read_some (bg, FALSE, c.bg_rows.start, c.bg_rows.end - c.bg_rows.start,
+                         t->bg_rows, error))
         return FALSE;
-
-      for (gint64 cy = hull.start; cy < hull.end; cy++)
-        {
-          const float *fg_row = span_has (fg_rows, cy)
-            ? t->fg_rows + (gsize) (cy - fg_rows.start) * fg->width * stride : NULL;
-          const float *bg_row = span_has (bg_rows, cy)
-            ? t->bg_rows + (gsize) (cy - bg_rows.start) * bg->width * 4 : NULL;
-
-          if (span_has (content, cy))
-            {
-              content_row (t, scene, fg_row, bg_row);
-              hz_resampler_add_row (&t->content_rs, cy - content.start, t->line, 4, NULL, 0);
-            }
-          if (span_has (reference, cy))
-            {
-              reference_weights (t, scene, fg_row, stride);
-              hz_resampler_add_row (&t->reference_rs, cy - reference.start,
-                                    bg_row + 4 * t->box.x, 4, t->line_weight, 1);
-            }
-        }
-      if (!report (progress, 0.5 + 0.5 * (hull.end - lo) / (hi - lo), error))
+      hz_parallel_for (n_tasks, n_tasks, chunk_task, &c);
+      if (!report (progress, 0.5 + 0.5 * (c.hull.end - lo) / (hi - lo), error))
         return FALSE;
     }
   return TRUE;
@@ -642,6 +782,7 @@ gboolean
 hz_scene_read (HzSceneThumbs   *t,
                const HzScene   *scene,
                int              working_size,
+               int              n_threads,
                HzProgressFunc   progress_func,
                gpointer         progress_data,
                GCancellable    *cancellable,
@@ -705,10 +846,11 @@ hz_scene_read (HzSceneThumbs   *t,
   t->mask = t->content + 3 * cn;
   t->coverage = t->reference + 3 * rn;
 
-  if (!sweep (t, scene, &progress, error))
+  if (!sweep (t, scene, n_threads, &progress, error))
     return FALSE;
 
-  if (!(t->reference_rs.total_weight > 0.0))
+  hz_resampler_finish (&t->content_rs, t->content, NULL);
+  if (!hz_resampler_finish (&t->reference_rs, t->reference, t->coverage))
     {
       if (scene->has_box)
         g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT,
@@ -720,8 +862,6 @@ hz_scene_read (HzSceneThumbs   *t,
                      "the foreground with"));
       return FALSE;
     }
-  hz_resampler_finish (&t->content_rs, t->content, NULL);
-  hz_resampler_finish (&t->reference_rs, t->reference, t->coverage);
   hz_fill_holes (t->reference, t->coverage, 3, t->reference_w, t->reference_h);
   /* The content's margin is background: filled from the foreground instead,
    * as the reference's hole is from the background, the network sees the
@@ -740,6 +880,6 @@ hz_scene_thumbs_clear (HzSceneThumbs *t)
   g_free (t->reference);
   g_free (t->fg_rows);
   g_free (t->bg_rows);
-  g_free (t->line);
+  g_free (t->lines);
   memset (t, 0, sizeof *t);
 }

@@ -19,21 +19,23 @@ void hz_thumb_size (int  w,
 
 /* Streaming area resampling of src_w x src_h to dst_w x dst_h (down or up):
  * every destination pixel is the weighted mean of the source area it covers,
- * each source pixel weighted by its overlap times its own weight. Rows may
- * come in any order, each at most once. Buffers are kept for reuse. */
+ * each source pixel weighted by its overlap times its own weight. Source rows
+ * come in any order, each at most once for each destination column; calls
+ * for disjoint ranges of destination columns may run at once on different
+ * threads. Buffers are kept for reuse. */
 typedef struct
 {
   int     src_w, src_h, dst_w, dst_h, channels;
   double  sx, sy;
-  double  total_weight;   /* sum of every pixel weight added */
   /* private */
   int    *col_start, *col_count, *col_first;   /* one block: start, count, first */
   float  *col_weight;
   float  *acc, *wacc;
-  double *row;
+  float  *row;
   gsize   cap_cols, cap_weights, cap_acc, cap_row;
 } HzResampler;
 
+/* channels: 1 to 4. */
 gboolean hz_resampler_init     (HzResampler  *rs,
                                 int           src_w,
                                 int           src_h,
@@ -41,18 +43,29 @@ gboolean hz_resampler_init     (HzResampler  *rs,
                                 int           dst_h,
                                 int           channels,
                                 GError      **error);
-/* pixels: src_w pixels, channel c of pixel x at pixels[x * pixel_stride + c];
- * weight: NULL (all 1) or src_w weights at weight[x * weight_stride]. */
-void     hz_resampler_add_row  (HzResampler  *rs,
-                                int           y,
-                                const float  *pixels,
-                                int           pixel_stride,
-                                const float  *weight,
-                                int           weight_stride);
+/* The source columns [*x0, *x1) that destination columns [i0, i1) cover
+ * (0 <= i0 < i1 <= dst_w). */
+void     hz_resampler_source_columns (const HzResampler *rs,
+                                      int                i0,
+                                      int                i1,
+                                      int               *x0,
+                                      int               *x1);
+/* Source row y into destination columns [i0, i1). pixels: the row from
+ * source column 0, channel c of pixel x at pixels[x * pixel_stride + c]
+ * (only the columns that [i0, i1) cover are read); weight: NULL (all 1) or
+ * the row's weights at weight[x * weight_stride]. */
+void     hz_resampler_add_columns (HzResampler  *rs,
+                                   int           y,
+                                   int           i0,
+                                   int           i1,
+                                   const float  *pixels,
+                                   int           pixel_stride,
+                                   const float  *weight,
+                                   int           weight_stride);
 /* out: planar channels x dst_h x dst_w (0 where nothing was added);
  * coverage (may be NULL): dst_h x dst_w, the added weight over the pixel's
- * area, in [0, 1]. */
-void     hz_resampler_finish   (HzResampler  *rs,
+ * area, in [0, 1]. FALSE when no weight at all was added. */
+gboolean hz_resampler_finish   (HzResampler  *rs,
                                 float        *out,
                                 float        *coverage);
 void     hz_resampler_clear    (HzResampler  *rs);
@@ -83,16 +96,18 @@ typedef struct
   HzRect  box;            /* the reference box, clipped, background coordinates */
   /* private */
   HzResampler  content_rs, reference_rs;
-  float       *fg_rows, *bg_rows, *line, *line_weight, *coverage;
-  gsize        cap_fg, cap_bg, cap_line, cap_content, cap_reference;
+  float       *fg_rows, *bg_rows, *lines, *coverage;
+  gsize        cap_fg, cap_bg, cap_lines, cap_content, cap_reference;
 } HzSceneThumbs;
 
-/* Reads the scene (see hz_fit_scene) in chunks of rows. progress gets the
+/* Reads the scene (see hz_fit_scene) in chunks of rows, on n_threads
+ * threads (0: every core; the readers are called from this one). progress gets the
  * fraction of this step in [0, 1]; FALSE from it, or the cancellable, stops
  * with HZ_ERROR_CANCELLED. */
 gboolean hz_scene_read         (HzSceneThumbs   *thumbs,
                                 const HzScene   *scene,
                                 int              working_size,
+                                int              n_threads,
                                 HzProgressFunc   progress,
                                 gpointer         progress_data,
                                 GCancellable    *cancellable,

@@ -31,11 +31,11 @@ check_rows (const Image *image)
       for (int i = 0; i < image->width * 4; i++)
         if (!(rgba[i] >= 0.0f && rgba[i] <= 1.0f))
           __builtin_trap ();
-      image_row_mask (image, y, mask);
+      image_span_mask (image, y, 0, image->width, mask);
       for (int x = 0; x < image->width; x++)
         if (!(mask[x] >= 0.0f && mask[x] <= 1.0f))
           __builtin_trap ();
-      image_row_alpha (image, y, mask);
+      image_span_alpha (image, y, 0, image->width, mask);
       for (int x = 0; x < image->width; x++)
         if (!(mask[x] >= 0.0f && mask[x] <= 1.0f) || mask[x] != rgba[4 * x + 3])
           __builtin_trap ();

@@ -7,6 +7,7 @@ HARMONIZE_TEST_WEIGHTS (a weights file). Exit 77 (skip) without numpy or PIL.
 """
 import os
 import re
+import resource
 import shutil
 import signal
 import struct
@@ -173,12 +174,19 @@ def make_fixtures(d):
     return f
 
 
-def run(args, weights=True):
+def run(args, weights=True, file_size_limit=None):
+    """file_size_limit: the most bytes the tool may write to a file (writing
+    more fails with EFBIG, as on a full disk)."""
     env = dict(os.environ)
     env.pop('HARMONIZE_WEIGHTS', None)
     if weights:
         env['HARMONIZE_WEIGHTS'] = WEIGHTS
-    p = subprocess.run([CLI] + args, capture_output=True, text=True, env=env, timeout=120)
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+    p = subprocess.run([CLI] + args, capture_output=True, text=True, env=env, timeout=120,
+                       preexec_fn=limit if file_size_limit else None)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -367,6 +375,21 @@ def main():
                    ['--foreground', f['fg_rgb'], '--background', f['bg']], 1, 'no alpha channel', out)
     rc, _, err = run(base + ['-o', os.path.join(d, 'no-such-dir', 'o.png')])
     check(rc == 1 and len(err.splitlines()) == 1 and 'cannot write' in err, f'unwritable output: {err!r}')
+    # A write that fails part way (the rows are encoded on a thread of their
+    # own beside the compositing, or on the one with --threads 1): one error,
+    # no file left behind.
+    # Noise: its PNG is about its raw size, 360 kB, of which 100 kB may be written.
+    noise, noise_mask = os.path.join(d, 'noise.png'), os.path.join(d, 'noise-mask.png')
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (300, 400, 3), np.uint8)).save(noise)
+    Image.fromarray(np.pad(np.full((100, 100), 255, np.uint8), 100)).resize((400, 300)).save(noise_mask)
+    before = sorted(os.listdir(d))
+    for extra in [[], ['--threads', '1']]:
+        rc, _, err = run(['--composite', noise, '--mask', noise_mask, '--size', '64', '--quiet', '-o', out]
+                         + extra, file_size_limit=100000)
+        check(rc == 1 and len(err.splitlines()) == 1 and 'cannot write' in err
+              and sorted(os.listdir(d)) == before, f'a write failing part way {extra}: exit {rc}, {err!r}')
+    os.unlink(noise)
+    os.unlink(noise_mask)
     for what, extra, needle in [('--size 32', ['--size', '32'], '--size 32'),
                                 ('--size 2000', ['--size', '2000'], '--size 2000'),
                                 ('--strength 1.5', ['--strength', '1.5'], '--strength'),

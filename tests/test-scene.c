@@ -86,7 +86,7 @@ expect_input_error (HzSceneThumbs *t,
 {
   GError *error = NULL;
 
-  g_assert_false (hz_scene_read (t, scene, 64, NULL, NULL, NULL, &error));
+  g_assert_false (hz_scene_read (t, scene, 64, 0, NULL, NULL, NULL, &error));
   g_assert_error (error, HZ_ERROR, HZ_ERROR_INPUT);
   if (!strstr (error->message, needle))
     g_error ("message \"%s\" lacks \"%s\"", error->message, needle);
@@ -103,7 +103,7 @@ test_bbox (void)
   GError *error = NULL;
 
   mem_fill (img, 30, 20, 20, 10, 3, 1.0f);
-  g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+  g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (t.region.x, ==, 28);
   g_assert_cmpint (t.region.y, ==, 18);
@@ -119,7 +119,7 @@ test_bbox (void)
   /* A mask at the layer's corner: the margin is clamped to the layer. */
   memset (img->rgba, 0, sizeof (float) * 4 * 100 * 80);
   mem_fill (img, 95, 0, 5, 4, 3, 0.5f);
-  g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+  g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
   g_assert_cmpint (t.region.x, ==, 94);
   g_assert_cmpint (t.region.y, ==, 0);
   g_assert_cmpint (t.region.width, ==, 6);
@@ -146,7 +146,7 @@ test_box (void)
   mem_fill (img, 10, 10, 5, 5, 3, 1.0f);
   scene.has_box = TRUE;
   scene.box = (HzRect) { 60, -10, 100, 30 };
-  g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+  g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (t.box.x, ==, 60);
   g_assert_cmpint (t.box.y, ==, 0);
@@ -185,7 +185,7 @@ test_mask_exclusion (void)
         p[1] = 0.0f;
         p[3] = 1.0f;
       }
-  g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+  g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
 
   gsize plane = (gsize) t.reference_w * t.reference_h;
@@ -232,7 +232,7 @@ test_layer_outside (void)
   HzSceneThumbs t = { 0 };
   GError *error = NULL;
 
-  g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+  g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (t.region.width, ==, 40);
   g_assert_cmpint (t.content_w, ==, 64);
@@ -282,7 +282,7 @@ test_extreme_coordinates (void)
   for (guint i = 0; i < G_N_ELEMENTS (on_canvas); i++)
     {
       scene = scene_of (fg, on_canvas[i][0], on_canvas[i][1], bg);
-      g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+      g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
       g_assert_no_error (error);
       g_assert_cmpint (t.region.width, ==, 24);
     }
@@ -295,7 +295,7 @@ test_extreme_coordinates (void)
       expect_input_error (&t, &scene, "lies outside the image");
     }
   scene.box = (HzRect) { 300, -5, G_MAXINT, G_MAXINT };
-  g_assert_true (hz_scene_read (&t, &scene, 64, NULL, NULL, NULL, &error));
+  g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (t.box.x, ==, 300);
   g_assert_cmpint (t.box.y, ==, 0);
@@ -340,7 +340,7 @@ test_streaming_and_errors (void)
   mem_fill (fg, 100, 100, 300, 400, 3, 1.0f);
   scene.has_box = TRUE;
   scene.box = (HzRect) { 0, 0, 600, 300 };
-  g_assert_true (hz_scene_read (&t, &scene, 128, NULL, NULL, NULL, &error));
+  g_assert_true (hz_scene_read (&t, &scene, 128, 0, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   /* Chunks of at most 64 rows; each foreground row read at most twice
    * (bounding box, then the sweep), background rows once. */
@@ -349,24 +349,24 @@ test_streaming_and_errors (void)
   g_assert_cmpint (fg->rows_read, <=, 2 * fg->height);
   g_assert_cmpint (bg->rows_read, <=, bg->height);
 
-  g_assert_false (hz_scene_read (&t, &scene, 128, stop_halfway, NULL, NULL, &error));
+  g_assert_false (hz_scene_read (&t, &scene, 128, 0, stop_halfway, NULL, NULL, &error));
   g_assert_error (error, HZ_ERROR, HZ_ERROR_CANCELLED);
   g_clear_error (&error);
 
   GCancellable *cancellable = g_cancellable_new ();
   g_cancellable_cancel (cancellable);
-  g_assert_false (hz_scene_read (&t, &scene, 128, NULL, NULL, cancellable, &error));
+  g_assert_false (hz_scene_read (&t, &scene, 128, 0, NULL, NULL, cancellable, &error));
   g_assert_error (error, HZ_ERROR, HZ_ERROR_CANCELLED);
   g_clear_error (&error);
   g_object_unref (cancellable);
 
   bg->fail = TRUE;
-  g_assert_false (hz_scene_read (&t, &scene, 128, NULL, NULL, NULL, &error));
+  g_assert_false (hz_scene_read (&t, &scene, 128, 0, NULL, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
   g_clear_error (&error);
 
   scene.background.width = 0;
-  g_assert_false (hz_scene_read (&t, &scene, 128, NULL, NULL, NULL, &error));
+  g_assert_false (hz_scene_read (&t, &scene, 128, 0, NULL, NULL, NULL, &error));
   g_assert_error (error, HZ_ERROR, HZ_ERROR_INPUT);
   g_clear_error (&error);
 
@@ -461,6 +461,45 @@ test_fit_scene (void)
   mem_free (img);
 }
 
+/* The thumbnails do not depend on the number of threads, to the bit: each
+ * destination pixel is summed by one thread, in the order one would. */
+static void
+test_threads (void)
+{
+  static const int threads[] = { 2, 3, 7 };
+  Mem *fg = mem_new (211, 157, 0, 0, 0, 0), *bg = mem_new (640, 480, 0, 0, 0, 0);
+  HzScene scene = scene_of (fg, 300, 250, bg);
+  HzSceneThumbs one = { 0 }, t = { 0 };
+  GRand *rand = g_rand_new_with_seed (11);
+  GError *error = NULL;
+
+  for (gsize i = 0; i < (gsize) fg->width * fg->height * 4; i++)
+    fg->rgba[i] = g_rand_double (rand);
+  for (gsize i = 0; i < (gsize) bg->width * bg->height * 4; i++)
+    bg->rgba[i] = g_rand_double (rand);
+  mem_fill (fg, 0, 0, 20, fg->height, 3, 0.0f);   /* a margin of the layer is unmasked */
+  scene.has_box = TRUE;
+  scene.box = (HzRect) { 100, 120, 500, 300 };
+  g_assert_true (hz_scene_read (&one, &scene, 64, 1, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    {
+      g_assert_true (hz_scene_read (&t, &scene, 64, threads[i], NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (t.content_w * t.content_h, ==, one.content_w * one.content_h);
+      g_assert_cmpint (t.reference_w * t.reference_h, ==, one.reference_w * one.reference_h);
+      g_assert_cmpmem (t.content, 4 * sizeof (float) * t.content_w * t.content_h,
+                       one.content, 4 * sizeof (float) * one.content_w * one.content_h);
+      g_assert_cmpmem (t.reference, 4 * sizeof (float) * t.reference_w * t.reference_h,
+                       one.reference, 4 * sizeof (float) * one.reference_w * one.reference_h);
+    }
+  hz_scene_thumbs_clear (&one);
+  hz_scene_thumbs_clear (&t);
+  g_rand_free (rand);
+  mem_free (fg);
+  mem_free (bg);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -475,5 +514,6 @@ main (int    argc,
   g_test_add_func ("/scene/streaming-and-errors", test_streaming_and_errors);
   g_test_add_func ("/scene/missing-weights", test_missing_weights);
   g_test_add_func ("/scene/fit", test_fit_scene);
+  g_test_add_func ("/scene/threads", test_threads);
   return g_test_run ();
 }

@@ -32,7 +32,7 @@ resample (const float *src, const float *weight, int w, int h,
 
   g_assert_true (hz_resampler_init (&rs, w, h, dw, dh, 1, &error));
   for (int y = h - 1; y >= 0; y--)
-    hz_resampler_add_row (&rs, y, src + y * w, 1, weight ? weight + y * w : NULL, 1);
+    hz_resampler_add_columns (&rs, y, 0, dw, src + y * w, 1, weight ? weight + y * w : NULL, 1);
   hz_resampler_finish (&rs, out, coverage);
   hz_resampler_clear (&rs);
 }
@@ -160,6 +160,52 @@ test_fill_holes (void)
   g_assert_cmpfloat (none[2], ==, 3.0f);
 }
 
+/* Destination columns added in ranges, in any order, make what one call over
+ * them all makes, to the bit (the scene reader's threads each take a range);
+ * a range's source columns are those its destination columns cover. */
+static void
+test_column_ranges (void)
+{
+  enum { W = 37, H = 23, DW = 7, DH = 5, NC = 3, STRIDE = 4 };
+  static const int cuts[] = { 0, 1, 4, 5, DW };
+  float src[W * H * STRIDE], weight[W * H];
+  float whole[NC * DW * DH], parts[NC * DW * DH], cov_whole[DW * DH], cov_parts[DW * DH];
+  GRand *rand = g_rand_new_with_seed (7);
+  GError *error = NULL;
+  HzResampler a = { 0 }, b = { 0 };
+  int x0, x1;
+
+  for (int i = 0; i < W * H * STRIDE; i++)
+    src[i] = g_rand_double (rand);
+  for (int i = 0; i < W * H; i++)
+    weight[i] = i % 5 == 0 ? 0.0 : g_rand_double (rand);
+  g_assert_true (hz_resampler_init (&a, W, H, DW, DH, NC, &error));
+  g_assert_true (hz_resampler_init (&b, W, H, DW, DH, NC, &error));
+  for (int y = 0; y < H; y++)
+    {
+      hz_resampler_add_columns (&a, y, 0, DW, src + y * W * STRIDE, STRIDE, weight + y * W, 1);
+      for (int k = G_N_ELEMENTS (cuts) - 2; k >= 0; k--)
+        hz_resampler_add_columns (&b, y, cuts[k], cuts[k + 1], src + y * W * STRIDE, STRIDE,
+                                  weight + y * W, 1);
+    }
+  g_assert_true (hz_resampler_finish (&a, whole, cov_whole));
+  g_assert_true (hz_resampler_finish (&b, parts, cov_parts));
+  g_assert_cmpmem (whole, sizeof whole, parts, sizeof parts);
+  g_assert_cmpmem (cov_whole, sizeof cov_whole, cov_parts, sizeof cov_parts);
+
+  /* 37 / 7 = 5.29 source columns each: 1..4 cover [5.29, 26.43). */
+  hz_resampler_source_columns (&a, 1, 5, &x0, &x1);
+  g_assert_cmpint (x0, ==, 5);
+  g_assert_cmpint (x1, ==, 27);
+  hz_resampler_source_columns (&a, 0, DW, &x0, &x1);
+  g_assert_cmpint (x0, ==, 0);
+  g_assert_cmpint (x1, ==, W);
+
+  hz_resampler_clear (&a);
+  hz_resampler_clear (&b);
+  g_rand_free (rand);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -169,5 +215,6 @@ main (int    argc,
   g_test_add_func ("/thumb/area-average", test_area_average);
   g_test_add_func ("/thumb/weights", test_weights);
   g_test_add_func ("/thumb/fill-holes", test_fill_holes);
+  g_test_add_func ("/thumb/column-ranges", test_column_ranges);
   return g_test_run ();
 }

@@ -119,6 +119,13 @@ parse_ints (const char *text,
 
 /* ---- readers --------------------------------------------------------------------- */
 
+/* The columns [first, last] of a row between its first and last non-zero
+ * mask value (last < first: the row's mask is zero). */
+typedef struct
+{
+  int first, last;
+} MaskSpan;
+
 typedef struct
 {
   const Image *image;
@@ -127,6 +134,7 @@ typedef struct
   float       *scratch;     /* two rows of floats a thread for the engine's reads (shared:
                                it reads one source at a time) */
   int          threads;     /* that read a source's rows */
+  MaskSpan    *spans;       /* a row each (source_find_spans); NULL: not yet known */
 } Source;
 
 static float
@@ -136,7 +144,8 @@ snap (float m)
 }
 
 /* Row y of a source's mask into m: the image's alpha where it is part of the
- * mask, times the mask's value (1 without either). scratch: a row of floats. */
+ * mask, times the mask's value (1 without either). Once the spans are known
+ * only the row's span is converted, the rest is 0. scratch: a row of floats. */
 static void
 source_mask (const Source *s,
              int           y,
@@ -144,21 +153,74 @@ source_mask (const Source *s,
              float        *scratch)
 {
   const int w = s->image->width;
+  int x0 = 0, x1 = w;
 
+  if (s->spans)
+    {
+      x0 = MIN (s->spans[y].first, w);
+      x1 = MAX (x0, s->spans[y].last + 1);
+      memset (m, 0, x0 * sizeof *m);
+      memset (m + x1, 0, (w - x1) * sizeof *m);
+    }
+  const int n = x1 - x0;
+  m += x0;
   if (s->use_alpha)
-    image_row_alpha (s->image, y, m);
+    image_span_alpha (s->image, y, x0, n, m);
   else
-    for (int x = 0; x < w; x++)
+    for (int x = 0; x < n; x++)
       m[x] = 1.0f;
   if (!s->mask)
     return;
-  image_row_mask (s->mask, y, scratch);
+  image_span_mask (s->mask, y, x0, n, scratch);
   if (s->mask->format == IMAGE_FORMAT_JPEG)
-    for (int x = 0; x < w; x++)
+    for (int x = 0; x < n; x++)
       m[x] *= snap (scratch[x]);
   else
-    for (int x = 0; x < w; x++)
+    for (int x = 0; x < n; x++)
       m[x] *= scratch[x];
+}
+
+typedef struct
+{
+  const Source *s;       /* its spans still NULL */
+  MaskSpan     *spans;
+} SpanJob;
+
+static void
+find_span (int      y,
+           int      slot,
+           gpointer data)
+{
+  const SpanJob *j = data;
+  const int w = j->s->image->width;
+  float *m = j->s->scratch + (gsize) 2 * w * slot;
+  int first = w, last = -1;
+
+  source_mask (j->s, y, m, m + w);
+  for (int x = 0; x < w; x++)
+    if (m[x] > 0.0f)
+      {
+        first = x;
+        break;
+      }
+  for (int x = w - 1; x >= first; x--)
+    if (m[x] > 0.0f)
+      {
+        last = x;
+        break;
+      }
+  j->spans[y] = (MaskSpan) { first, last };
+}
+
+/* Finds every row's span, once: the engine reads the mask twice and the
+ * output reads it a third time, and most of it is zero. */
+static MaskSpan *
+source_find_spans (Source *s)
+{
+  SpanJob j = { s, g_new (MaskSpan, s->image->height) };
+
+  hz_parallel_for (s->image->height, s->threads, find_span, &j);
+  return s->spans = j.spans;
 }
 
 /* Row y of a source: its colours, and as A its mask. scratch: two rows of
@@ -220,16 +282,10 @@ read_source (gpointer  data,
 static gboolean
 mask_is_empty (const Source *s)
 {
-  const int w = s->image->width;
-  gboolean empty = TRUE;
-
-  for (int y = 0; empty && y < s->image->height; y++)
-    {
-      source_mask (s, y, s->scratch, s->scratch + w);
-      for (int x = 0; empty && x < w; x++)
-        empty = !(s->scratch[x] > 0.0f);
-    }
-  return empty;
+  for (int y = 0; y < s->image->height; y++)
+    if (s->spans[y].first <= s->spans[y].last)
+      return FALSE;
+  return TRUE;
 }
 
 /* ...and where its value comes from, for the message. */
@@ -366,9 +422,12 @@ composite_row (const Composite *c,
     image_row_rgba (c->bg, y, b);
   if (fy < 0 || fy >= c->fg->image->height || x1 <= x0)
     return;
+  const MaskSpan ms = c->fg->spans[fy];
+  if (ms.last < ms.first)
+    return;
   source_mask (c->fg, fy, m, m + fw);
   const float *bm = m - (gint64) c->fg_x;   /* the mask by background column */
-  for (int x = x0; x < x1; x++)
+  for (int x = MAX (x0, ms.first + c->fg_x); x < MIN (x1, ms.last + 1 + c->fg_x); x++)
     if (bm[x] > 0.0f)
       {
         first = MIN (first, x);
@@ -405,7 +464,7 @@ composite_row (const Composite *c,
 typedef struct
 {
   const Composite *c;
-  int              y0;
+  int              y0, n;
   guint8          *rows;
   gsize            row_bytes;
   gboolean         packed;
@@ -424,14 +483,62 @@ composite_task (int      r,
                  k->scratch + scratch_floats (k->c) * slot);
 }
 
-/* Seconds spent compositing and encoding, for --timing. */
+/* Seconds spent compositing and encoding, for --timing (the encoding runs
+ * beside the compositing: the two overlap). */
 typedef struct
 {
   double composite, encode;
 } OutputTimes;
 
+/* The encoder's side: chunks of rows come in the order of the image, are
+ * encoded, and their buffers go back to be filled again. After an error it
+ * keeps taking chunks without encoding them, so that the compositing never
+ * waits for it in vain. */
+typedef struct
+{
+  ImageWriter  *writer;
+  gboolean      packed;
+  gsize         row_bytes;
+  GAsyncQueue  *full, *empty;   /* of OutputChunk *; a chunk of 0 rows ends */
+  GError       *error;
+  gint          failed;         /* atomic */
+  double        seconds;
+} Encoder;
+
+static void
+encode_chunk (Encoder           *e,
+              const OutputChunk *k)
+{
+  gint64 t0 = g_get_monotonic_time ();
+
+  for (int r = 0; !e->failed && r < k->n; r++)
+    {
+      const guint8 *row = k->rows + e->row_bytes * r;
+      if (!(e->packed ? image_writer_row_packed (e->writer, row, &e->error)
+                      : image_writer_row (e->writer, (const float *) row, &e->error)))
+        g_atomic_int_set (&e->failed, 1);
+    }
+  e->seconds += (g_get_monotonic_time () - t0) * 1e-6;
+}
+
+static gpointer
+encoder_thread (gpointer data)
+{
+  Encoder *e = data;
+
+  for (;;)
+    {
+      OutputChunk *k = g_async_queue_pop (e->full);
+      if (k->n == 0)
+        return NULL;
+      encode_chunk (e, k);
+      g_async_queue_push (e->empty, k);
+    }
+}
+
 /* Writes the output image, OUTPUT_CHUNK_ROWS rows at a time: composited on
- * threads threads, then encoded. */
+ * threads threads while, with more than one, another thread encodes the
+ * chunk before (of two buffers). */
 static gboolean
 write_composite (ImageWriter     *writer,
                  const Composite *c,
@@ -445,28 +552,49 @@ write_composite (ImageWriter     *writer,
   /* A chunk's rows: stored bytes (packed) or RGBA floats. */
   const gsize row_bytes = packed ? (gsize) c->bg->width * c->bg->channels * (c->bg->depth / 8)
                                  : (gsize) c->bg->width * 4 * sizeof (float);
-  guint8 *rows = g_malloc (row_bytes * OUTPUT_CHUNK_ROWS);
+  Encoder e = { writer, packed, row_bytes, g_async_queue_new (), g_async_queue_new (), NULL, 0, 0 };
+  OutputChunk chunks[2], end = { .n = 0 };
   float *scratch = g_new (float, scratch_floats (c) * threads);
-  gboolean ok = TRUE;
+  GThread *encoder = threads > 1 ? g_thread_new ("hz-encode", encoder_thread, &e) : NULL;
 
-  for (int y0 = 0; ok && y0 < h; y0 += OUTPUT_CHUNK_ROWS)
+  for (int i = 0; i < 2; i++)
     {
-      const int n = MIN (OUTPUT_CHUNK_ROWS, h - y0);
+      chunks[i] = (OutputChunk) { c, 0, 0, g_malloc (row_bytes * OUTPUT_CHUNK_ROWS), row_bytes,
+                                  packed, scratch };
+      g_async_queue_push (e.empty, &chunks[i]);
+    }
+  for (int y0 = 0; !g_atomic_int_get (&e.failed) && y0 < h; y0 += OUTPUT_CHUNK_ROWS)
+    {
+      OutputChunk *k = g_async_queue_pop (e.empty);
       gint64 t0 = g_get_monotonic_time ();
 
-      OutputChunk chunk = { c, y0, rows, row_bytes, packed, scratch };
-      hz_parallel_for (n, threads, composite_task, &chunk);
-      gint64 t1 = g_get_monotonic_time ();
-      for (int r = 0; ok && r < n; r++)
-        ok = packed ? image_writer_row_packed (writer, rows + row_bytes * r, error)
-                    : image_writer_row (writer, (const float *) (rows + row_bytes * r), error);
-      times->composite += (t1 - t0) * 1e-6;
-      times->encode += (g_get_monotonic_time () - t1) * 1e-6;
-      progress_show (progress, 0.9 + 0.1 * (y0 + n) / h);
+      k->y0 = y0;
+      k->n = MIN (OUTPUT_CHUNK_ROWS, h - y0);
+      hz_parallel_for (k->n, encoder ? threads - 1 : threads, composite_task, k);
+      times->composite += (g_get_monotonic_time () - t0) * 1e-6;
+      if (encoder)
+        g_async_queue_push (e.full, k);
+      else
+        {
+          encode_chunk (&e, k);
+          g_async_queue_push (e.empty, k);
+        }
+      progress_show (progress, 0.9 + 0.1 * (y0 + k->n) / h);
     }
-  g_free (rows);
+  if (encoder)
+    {
+      g_async_queue_push (e.full, &end);
+      g_thread_join (encoder);
+    }
+  times->encode += e.seconds;
+  for (int i = 0; i < 2; i++)
+    g_free (chunks[i].rows);
   g_free (scratch);
-  return ok;
+  g_async_queue_unref (e.full);
+  g_async_queue_unref (e.empty);
+  if (e.error)
+    g_propagate_error (error, e.error);
+  return !e.failed;
 }
 
 typedef struct
@@ -546,13 +674,16 @@ check_args (Args *a,
   return 0;
 }
 
-/* The input images, decoded side by side on the engine's pool. */
+/* The model and the input images, loaded side by side on the engine's
+ * pool (the model first: it takes about as long as a decode). */
 typedef struct
 {
+  const char *weights;
+  HzModel    *model;
   const char *paths[3];   /* main (composite or foreground), background, mask; NULL: none */
   guint64     max_pixels;
   Image      *images[3];
-  GError     *errors[3];
+  GError     *errors[1 + 3];   /* the model's, then the images' */
 } Inputs;
 
 static void
@@ -563,8 +694,10 @@ load_input (int      i,
   Inputs *in = data;
 
   (void) slot;
-  if (in->paths[i])
-    in->images[i] = image_load (in->paths[i], in->max_pixels, &in->errors[i]);
+  if (i == 0)
+    in->model = hz_model_load (in->weights, &in->errors[0]);
+  else if (in->paths[i - 1])
+    in->images[i - 1] = image_load (in->paths[i - 1], in->max_pixels, &in->errors[i]);
 }
 
 static int
@@ -575,6 +708,7 @@ run (Args      *a,
   GError *error = NULL;
   Image *main_image = NULL, *bg = NULL, *mask = NULL;
   float *scratch = NULL;
+  MaskSpan *spans = NULL;
   HzModel *model = NULL;
   HzContext *ctx = NULL;
   Outputs *outputs = NULL;
@@ -592,7 +726,7 @@ run (Args      *a,
   const int threads = a->threads > 0 ? a->threads : (int) g_get_num_processors ();
   const gint64 start = g_get_monotonic_time ();
   gint64 clock = start;
-  double t_weights = 0, t_decode = 0;
+  double t_load = 0, t_spans = 0;
   OutputTimes t_output = { 0 };
   HzTimings t_fit = { 0 };
 
@@ -604,26 +738,24 @@ run (Args      *a,
   if (!outputs)
     goto out;
 
-  model = hz_model_load (a->weights ? a->weights : hz_default_weights_path (), &error);
-  if (!model)
-    goto out;
-  t_weights = lap (&clock);
-  /* The inputs are decoded side by side; the first error in this order is
-   * the one told. */
-  Inputs in = { .paths = { a->composite ? a->composite : a->foreground, a->background, a->mask },
+  /* The first error in the order of in.errors is the one told. */
+  Inputs in = { .weights = a->weights ? a->weights : hz_default_weights_path (),
+                .paths = { a->composite ? a->composite : a->foreground, a->background, a->mask },
                 .max_pixels = a->max_pixels };
-  hz_parallel_for (G_N_ELEMENTS (in.paths), threads, load_input, &in);
+  hz_init ();   /* before the pool's threads start */
+  hz_parallel_for (G_N_ELEMENTS (in.errors), threads, load_input, &in);
+  model = in.model;
   main_image = in.images[0];
   bg = in.images[1];
   mask = in.images[2];
-  for (guint i = 0; i < G_N_ELEMENTS (in.paths); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (in.errors); i++)
     if (!error && in.errors[i])
       g_propagate_error (&error, in.errors[i]);
     else
       g_clear_error (&in.errors[i]);
   if (error)
     goto out;
-  t_decode = lap (&clock);
+  t_load = lap (&clock);
 
   if (mask && (mask->width != main_image->width || mask->height != main_image->height))
     {
@@ -641,8 +773,10 @@ run (Args      *a,
 
   /* In --composite mode the composite is both the foreground and the background. */
   scratch = g_new (float, (gsize) MAX (main_image->width, bg ? bg->width : 0) * 2 * threads);
-  Source fg = { main_image, mask, a->foreground != NULL, scratch, threads };
-  Source bgs = { bg ? bg : main_image, NULL, FALSE, scratch, threads };
+  Source fg = { main_image, mask, a->foreground != NULL, scratch, threads, NULL };
+  Source bgs = { bg ? bg : main_image, NULL, FALSE, scratch, threads, NULL };
+  spans = source_find_spans (&fg);
+  t_spans = lap (&clock);
   HzScene scene = {
     .foreground = source_reader (&fg),
     .fg_x = offset[0], .fg_y = offset[1],
@@ -708,9 +842,10 @@ run (Args      *a,
   progress_show (&progress, 1.0);
   status = EXIT_SUCCESS;
   if (a->timing)
-    fprintf (stderr, "harmonize: seconds: weights %.3f, decode %.3f, read %.3f, network %.3f, "
-             "fit %.3f, composite %.3f, encode %.3f, total %.3f\n",
-             t_weights, t_decode, t_fit.read, t_fit.network, t_fit.fit, t_output.composite,
+    fprintf (stderr, "harmonize: seconds: weights and decode %.3f, mask rows %.3f, read %.3f, "
+             "network %.3f, fit %.3f, composite %.3f, encode %.3f (beside the compositing), "
+             "total %.3f\n",
+             t_load, t_spans, t_fit.read, t_fit.network, t_fit.fit, t_output.composite,
              t_output.encode, (g_get_monotonic_time () - start) * 1e-6);
 
 out:
@@ -729,6 +864,7 @@ out:
   image_free (bg);
   image_free (mask);
   g_free (scratch);
+  g_free (spans);
   return status;
 }
 

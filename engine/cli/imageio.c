@@ -465,16 +465,20 @@ image_row_rgba (const Image *image,
 }
 
 static void
-row_plane (const Image *image,
-           int          y,
-           char         what,
-           float       *out)
+span_plane (const Image *image,
+            int          y,
+            int          x,
+            int          n,
+            char         what,
+            float       *out)
 {
-  const guint8 *p = image_row (image, y);
+  const int nc = image->channels;
+  const guint8 *p = image_row (image, y) + (gsize) x * nc * (image->depth / 8);
 
-  switch (LAYOUT (image->depth, image->channels))
+  g_return_if_fail (x >= 0 && n >= 0 && x <= image->width - n);
+  switch (LAYOUT (image->depth, nc))
     {
-#define PLANE_CASE(d, c) case LAYOUT (d, c): convert_plane (p, d, c, what, image->width, out); break;
+#define PLANE_CASE(d, c) case LAYOUT (d, c): convert_plane (p, d, c, what, n, out); break;
       EACH_LAYOUT (PLANE_CASE)
 #undef PLANE_CASE
     default:
@@ -483,19 +487,23 @@ row_plane (const Image *image,
 }
 
 void
-image_row_mask (const Image *image,
-                int          y,
-                float       *out)
+image_span_mask (const Image *image,
+                 int          y,
+                 int          x,
+                 int          n,
+                 float       *out)
 {
-  row_plane (image, y, 'm', out);
+  span_plane (image, y, x, n, 'm', out);
 }
 
 void
-image_row_alpha (const Image *image,
-                 int          y,
-                 float       *out)
+image_span_alpha (const Image *image,
+                  int          y,
+                  int          x,
+                  int          n,
+                  float       *out)
 {
-  row_plane (image, y, 'a', out);
+  span_plane (image, y, x, n, 'a', out);
 }
 
 ImageFormat

@@ -65,13 +65,18 @@ void        image_span_rgba     (const Image  *image,
                                  int           x,
                                  int           n,
                                  float        *rgba);
-/* Row y as a mask: the first channel times the alpha channel if any. */
-void        image_row_mask      (const Image  *image,
+/* The n pixels of row y from column x as a mask: the first channel times
+ * the alpha channel if any. */
+void        image_span_mask     (const Image  *image,
                                  int           y,
+                                 int           x,
+                                 int           n,
                                  float        *out);
-/* Row y's alpha channel (1 without one). */
-void        image_row_alpha     (const Image  *image,
+/* The same pixels' alpha channel (1 without one). */
+void        image_span_alpha    (const Image  *image,
                                  int           y,
+                                 int           x,
+                                 int           n,
                                  float        *out);
 
 /* By the file name's extension (.png, .jpg/.jpeg, .pfm; case-insensitive). */

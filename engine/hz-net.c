@@ -51,7 +51,11 @@ struct _HzNet
   HzConv  dec[N_STAGES - 1][2];
   HzConv  conv10;
   float  *bn;     /* every BatchNorm's scale and shift */
-  float  *winograd[2 * N_STAGES + 1 + 3 * (N_STAGES - 1)];  /* see winograd_conv */
+  /* See winograd_conv: whether a conv may run as Winograd, and its
+   * transformed weights, made on first use under the lock (make_winograd). */
+  gboolean winograd_ok[2 * N_STAGES + 1 + 3 * (N_STAGES - 1)];
+  float   *winograd[2 * N_STAGES + 1 + 3 * (N_STAGES - 1)];
+  GMutex   winograd_lock;
 };
 
 struct _HzNetBuffers
@@ -282,10 +286,10 @@ hz_net_new (const HzWeights *weights,
       HzConv *conv = winograd_conv (net, i);
 
       conv->direct = TRUE;
-      if (conv->cin >= WINOGRAD_MIN_CHANNELS && conv->cout >= WINOGRAD_MIN_CHANNELS
-          && conv->cout <= WINOGRAD_MAX_COUT)
-        conv->winograd = net->winograd[i] = hz_conv_winograd_weights (conv);
+      net->winograd_ok[i] = conv->cin >= WINOGRAD_MIN_CHANNELS && conv->cout >= WINOGRAD_MIN_CHANNELS
+                            && conv->cout <= WINOGRAD_MAX_COUT;
     }
+  g_mutex_init (&net->winograd_lock);
   /* The style encoder's too, but its last: the widest, on the smallest
    * image, where a gemm does better (outputs of at most 64 pixels take
    * hz-ops.c's small path whatever the flags). */
@@ -309,6 +313,7 @@ hz_net_free (HzNet *net)
     return;
   for (i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
     g_free (net->winograd[i]);
+  g_mutex_clear (&net->winograd_lock);
   g_free (net->bn);
   g_free (net);
 }
@@ -380,6 +385,27 @@ walk_convs (const HzNet *net,
       visit (&net->dec[i][1], h, w, data);
     }
   visit (&net->conv10, h, w, data);
+}
+
+/* The Winograd weights of a conv that takes that path at this size, if not
+ * made yet (under net->winograd_lock). A forward at 64 px needs only the
+ * shallow levels': the deep ones' outputs take the small path, and theirs
+ * would be most of the time and memory of making them all at load. */
+static void
+make_winograd (const HzConv *conv,
+               int           h,
+               int           w,
+               gpointer      data)
+{
+  HzNet *net = data;
+
+  for (int i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
+    if (winograd_conv (net, i) == conv && net->winograd_ok[i] && !net->winograd[i]
+        && hz_conv_winograd_used (conv, h, w))
+      {
+        net->winograd[i] = hz_conv_winograd_weights (conv);
+        g_atomic_pointer_set (&winograd_conv (net, i)->winograd, net->winograd[i]);
+      }
 }
 
 typedef struct
@@ -575,6 +601,12 @@ hz_net_forward (const HzNet      *net,
                    w, h, wr, hr, MAX_SIDE);
       return FALSE;
     }
+
+  /* The net is shared by threads, its Winograd weights made as they are
+   * first needed: the only change after hz_net_new. */
+  g_mutex_lock ((GMutex *) &net->winograd_lock);
+  walk_convs (net, hp, wp, hr, wr, make_winograd, (HzNet *) net);
+  g_mutex_unlock ((GMutex *) &net->winograd_lock);
 
   sizes.net = net;
   sizes.n_threads = run.n_threads =

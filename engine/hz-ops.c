@@ -828,13 +828,33 @@ small_conv2d (ConvJob *job,
   hz_parallel_for (job->groups, nt, small_chunk, job);
 }
 
-/* Whether conv runs as Winograd on an output of ho x wo. */
+/* Whether conv, given Winograd weights, takes that path on an output of ho
+ * x wo. */
+static gboolean
+winograd_wanted (const HzConv *conv,
+                 int           ho,
+                 int           wo)
+{
+  return !use_small (conv, ho, wo)
+         && (!conv->direct || (ho >= WINO_MIN_SIDE && wo >= WINO_MIN_SIDE));
+}
+
+gboolean
+hz_conv_winograd_used (const HzConv *conv,
+                       int           h,
+                       int           w)
+{
+  return winograd_wanted (conv, hz_conv_out_size (conv, h), hz_conv_out_size (conv, w));
+}
+
+/* Whether conv runs as Winograd on an output of ho x wo. Its weights may be
+ * set by another thread meanwhile (hz-net.c makes them on first use). */
 static gboolean
 use_winograd (const HzConv *conv,
               int           ho,
               int           wo)
 {
-  return conv->winograd && (!conv->direct || (ho >= WINO_MIN_SIDE && wo >= WINO_MIN_SIDE));
+  return __atomic_load_n (&conv->winograd, __ATOMIC_ACQUIRE) && winograd_wanted (conv, ho, wo);
 }
 
 gsize

@@ -61,6 +61,11 @@ gboolean hz_conv_winograd_ok  (const HzConv *conv);
 /* conv's weights transformed for Winograd F(2x2, 3x3): 16 x cout x cin
  * (g_free them); set conv->winograd to them to use that path. */
 float  *hz_conv_winograd_weights (const HzConv *conv);
+/* Whether conv, with them, runs as Winograd on an input of h x w (outputs
+ * of at most 64 pixels, and with direct of under 16 a side, do not). */
+gboolean hz_conv_winograd_used (const HzConv *conv,
+                                int           h,
+                                int           w);
 
 /* Whether conv can run as a direct convolution (set conv->direct): stride 1
  * (any kernel size, padding mode, upsampling or not) or 2 (no upsampling). */

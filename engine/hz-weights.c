@@ -2,6 +2,7 @@
  * writing. The layout is described byte by byte in weights/FORMAT.md. */
 #include "hz-weights.h"
 #include "harmonize.h"
+#include "hz-clones.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -222,29 +223,6 @@ read_tensor_entry (Reader    *r,
   return TRUE;
 }
 
-static float
-half_to_float (guint16 h)
-{
-  guint32 sign = (guint32) (h & 0x8000) << 16;
-  guint32 exponent = (h >> 10) & 0x1f;
-  guint32 mantissa = h & 0x3ff;
-  guint32 bits;
-  float   f;
-
-  if (exponent == 0)
-    {
-      /* zero or subnormal: mantissa * 2^-24, exact in fp32 */
-      f = (float) mantissa * 0x1p-24f;
-      return sign ? -f : f;
-    }
-  if (exponent == 0x1f)
-    bits = sign | 0x7f800000 | (mantissa << 13);            /* inf, NaN */
-  else
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  memcpy (&f, &bits, 4);
-  return f;
-}
-
 /* Round to nearest, ties to even, as numpy's astype(float16). */
 static guint16
 float_to_half (float f)
@@ -286,6 +264,63 @@ float_to_half (float f)
     }
 }
 
+#if !defined (__FLT16_MANT_DIG__) || G_BYTE_ORDER != G_LITTLE_ENDIAN
+static float
+half_to_float (guint16 h)
+{
+  guint32 sign = (guint32) (h & 0x8000) << 16;
+  guint32 exponent = (h >> 10) & 0x1f;
+  guint32 mantissa = h & 0x3ff;
+  guint32 bits;
+  float   f;
+
+  if (exponent == 0)
+    {
+      /* zero or subnormal: mantissa * 2^-24, exact in fp32 */
+      f = (float) mantissa * 0x1p-24f;
+      return sign ? -f : f;
+    }
+  if (exponent == 0x1f)
+    bits = sign | 0x7f800000 | (mantissa << 13);            /* inf, NaN */
+  else
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  memcpy (&f, &bits, 4);
+  return f;
+}
+#endif
+
+/* n little-endian fp16 values into floats: by the compiler's _Float16 where
+ * it has one on a little-endian host (F16C's vector conversion in the
+ * x86-64-v3 copy), else by hand. */
+#if defined (__FLT16_MANT_DIG__) && G_BYTE_ORDER == G_LITTLE_ENDIAN
+typedef _Float16 UnalignedHalf __attribute__ ((aligned (1)));
+
+HZ_X86_64_V3_CLONES static void
+halves_to_floats (const guint8 *p,
+                  gsize         n,
+                  float        *out)
+{
+  const UnalignedHalf *h = (const UnalignedHalf *) p;
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = h[i];
+}
+#else
+static void
+halves_to_floats (const guint8 *p,
+                  gsize         n,
+                  float        *out)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      guint16 v;
+
+      memcpy (&v, p + 2 * i, 2);
+      out[i] = half_to_float (GUINT16_FROM_LE (v));
+    }
+}
+#endif
+
 static gsize
 element_count (const Placement *place)
 {
@@ -308,24 +343,17 @@ tensor_data (HzWeights       *w,
 
   out = g_new (float, MAX (count, 1));
   g_ptr_array_add (w->owned, out);
-  for (gsize i = 0; i < count; i++)
-    {
-      if (place->dtype == DTYPE_F32)
-        {
-          guint32 v;
+  if (place->dtype == DTYPE_F16)
+    halves_to_floats (p, count, out);
+  else
+    for (gsize i = 0; i < count; i++)
+      {
+        guint32 v;
 
-          memcpy (&v, p + 4 * i, 4);
-          v = GUINT32_FROM_LE (v);
-          memcpy (out + i, &v, 4);
-        }
-      else
-        {
-          guint16 v;
-
-          memcpy (&v, p + 2 * i, 2);
-          out[i] = half_to_float (GUINT16_FROM_LE (v));
-        }
-    }
+        memcpy (&v, p + 4 * i, 4);
+        v = GUINT32_FROM_LE (v);
+        memcpy (out + i, &v, 4);
+      }
   return out;
 }
 
@@ -337,7 +365,23 @@ static gssize
 first_non_finite (const float *data,
                   gsize        count)
 {
-  for (gsize i = 0; i < count; i++)
+  enum { BLOCK = 64 };
+  gsize i = 0;
+
+  /* Blocks first, by the exponent's bits, which the compiler vectorises. */
+  for (; i + BLOCK <= count; i += BLOCK)
+    {
+      guint32 bad = 0;
+      for (int k = 0; k < BLOCK; k++)
+        {
+          guint32 bits;
+          memcpy (&bits, data + i + k, 4);
+          bad |= (bits & 0x7f800000) == 0x7f800000;
+        }
+      if (bad)
+        break;
+    }
+  for (; i < count; i++)
     if (!isfinite (data[i]))
       return i;
   return -1;

@@ -59,6 +59,23 @@ fitting_scene (GimpImage           *image,
   return hz_gimp_scene_new (image, config, background, FIT_SIDE, NULL);
 }
 
+/* The model, loaded on a thread of its own while the main thread talks to
+ * GIMP (libgimp's calls stay on the main thread). */
+typedef struct
+{
+  HzModel *model;
+  GError  *error;
+} ModelLoad;
+
+static gpointer
+load_model (gpointer data)
+{
+  ModelLoad *load = data;
+
+  load->model = hz_model_load (hz_default_weights_path (), &load->error);
+  return NULL;
+}
+
 static GimpLayer *
 harmonize_image (GimpImage            *image,
                  GimpProcedureConfig  *config,
@@ -73,24 +90,49 @@ harmonize_image (GimpImage            *image,
   HzRect       bounds;
   GimpLayer   *layer = NULL;
   GError      *local = NULL;
-  gboolean     ok;
+  ModelLoad    load = { NULL, NULL };
+  GThread     *loader;
+  gboolean     ok, large, have_bounds = FALSE;
   gint64       clock = g_get_monotonic_time ();
-  double       t_load, t_scene = 0, t_bounds = 0, t_write = 0;
+  double       t_scene, t_bounds = 0, t_load, t_small = 0, t_write = 0;
   HzTimings    t_fit = { 0 };
 
-  model = hz_model_load (hz_default_weights_path (), &local);
-  t_load = lap (&clock);
+  hz_init ();   /* on the main thread, before any other starts */
+  loader = g_thread_new ("hz-load", load_model, &load);
+
+  /* Before the progress: compositing a background shows its own. */
+  scene = hz_gimp_scene_new (image, config, background, 0, &local);
+  gimp_progress_init (_("Harmonizing"));
+  t_scene = lap (&clock);
+  /* A large image is fitted on GIMP's small copy (fitting_scene) and only
+   * the mask's bounding box at full resolution is written: that box is
+   * found meanwhile. */
+  large = MAX (gimp_image_get_width (image), gimp_image_get_height (image)) > FIT_SIDE;
+  if (scene && large)
+    {
+      have_bounds = hz_reader_mask_bounds (&hz_gimp_scene_get (scene)->foreground, &bounds,
+                                           NULL, &local);
+      t_bounds = lap (&clock);
+    }
+  g_thread_join (loader);
+  t_load = lap (&clock);   /* what the load took beyond the above */
+  model = load.model;
   if (! model)
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_WEIGHTS,
-                   _("Could not load the harmonization model: %s"), local->message);
-      g_error_free (local);
-      return NULL;
+                   _("Could not load the harmonization model: %s"), load.error->message);
+      g_error_free (load.error);
+      g_clear_error (&local);
+      g_clear_pointer (&scene, hz_gimp_scene_free);
+    }
+  else if (! scene)
+    g_propagate_error (error, g_steal_pointer (&local));
+  else if (large && ! have_bounds)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), _("Harmonization failed: "));
+      g_clear_pointer (&scene, hz_gimp_scene_free);
     }
 
-  /* Before the progress: compositing a background shows its own. */
-  scene = hz_gimp_scene_new (image, config, background, 0, error);
-  gimp_progress_init (_("Harmonizing"));
   if (scene)
     {
       hz_options_init (&options);
@@ -106,7 +148,7 @@ harmonize_image (GimpImage            *image,
       small = fitting_scene (image, config, background,
                              options.working_size ? options.working_size
                                                   : hz_model_working_size (model));
-      t_scene = lap (&clock);
+      t_small = lap (&clock);
       ctx = hz_context_new (model);
       ok = small && hz_fit_scene (ctx, hz_gimp_scene_get (small), &options, &map, &local);
       /* No small scene, or its 8-bit thumbnails lost a faint mask: every pixel. */
@@ -125,14 +167,9 @@ harmonize_image (GimpImage            *image,
         {
           hz_context_timings (ctx, &t_fit);
           lap (&clock);
-          /* Only the mask's bounding box at full resolution is written. */
-          ok = small ? hz_reader_mask_bounds (&hz_gimp_scene_get (scene)->foreground, &bounds,
-                                              NULL, error)
-                     : hz_context_mask_bounds (ctx, &bounds);
-          t_bounds = lap (&clock);
-        }
-      if (ok)
-        {
+          /* The full scene's fit found the same box. */
+          if (! have_bounds)
+            hz_context_mask_bounds (ctx, &bounds);
           layer = hz_gimp_result_insert (image, scene, &bounds, &map, options.strength,
                                          options.n_threads, FIT_PROGRESS, error);
           t_write = lap (&clock);
@@ -145,9 +182,10 @@ harmonize_image (GimpImage            *image,
   hz_model_free (model);
   gimp_progress_end ();
   if (layer && g_getenv ("HARMONIZE_TIMING"))
-    g_printerr ("gimp-harmonize: seconds: weights %.3f, scenes %.3f, read %.3f, network %.3f, "
-                "fit %.3f, mask bounds %.3f, layer %.3f (fitted on %s)\n", t_load, t_scene,
-                t_fit.read, t_fit.network, t_fit.fit, t_bounds, t_write,
+    g_printerr ("gimp-harmonize: seconds: scene %.3f, mask bounds %.3f (the weights loading "
+                "meanwhile), weights %.3f more, small scene %.3f, read %.3f, network %.3f, "
+                "fit %.3f, layer %.3f (fitted on %s)\n", t_scene, t_bounds, t_load, t_small,
+                t_fit.read, t_fit.network, t_fit.fit, t_write,
                 small ? "GIMP's downscaled copy" : "the full image");
   return layer;
 }

@@ -212,15 +212,6 @@ hz_context_network_output (const HzContext *ctx,
                    width, height);
 }
 
-gboolean
-hz_context_mask_bounds (const HzContext *ctx,
-                        HzRect          *bounds)
-{
-  if (ctx->has_run)
-    *bounds = ctx->thumbs.mask_box;
-  return ctx->has_run;
-}
-
 void
 hz_context_timings (const HzContext *ctx,
                     HzTimings       *timings)

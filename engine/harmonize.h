@@ -144,14 +144,6 @@ typedef struct
   HzRect    box;             /* background coordinates */
 } HzScene;
 
-/* The bounding box of A > 0 of a foreground's reader (by read_mask where it
- * has one), as hz_fit_scene finds it. FALSE with HZ_ERROR_INPUT when A is
- * zero everywhere, HZ_ERROR_CANCELLED when cancellable (may be NULL) is. */
-gboolean hz_reader_mask_bounds (const HzReader  *foreground,
-                                HzRect          *bounds,
-                                GCancellable    *cancellable,
-                                GError         **error);
-
 /* ---- colour mapping ------------------------------------------------------------ */
 
 #define HZ_COLORMAP_TERMS 17
@@ -209,12 +201,6 @@ const float *hz_context_network_reference (const HzContext *ctx,
 const float *hz_context_network_output    (const HzContext *ctx,
                                            int             *width,
                                            int             *height);
-
-/* The bounding box of the foreground's mask > 0 (foreground coordinates) in
- * the last successful hz_fit_scene: outside it the mapping changes nothing
- * that shows. FALSE (and *bounds untouched) before one. */
-gboolean hz_context_mask_bounds (const HzContext *ctx,
-                                 HzRect          *bounds);
 
 /* Wall-clock seconds of the phases of the last successful hz_fit_scene (all
  * zero before one): reading the scene at working size, the network, the

@@ -569,21 +569,6 @@ mask_bounds (const HzReader  *fg,
   return TRUE;
 }
 
-gboolean
-hz_reader_mask_bounds (const HzReader  *fg,
-                       HzRect          *bounds,
-                       GCancellable    *cancellable,
-                       GError         **error)
-{
-  Progress progress = { NULL, NULL, cancellable };
-  float *buf = NULL;
-  gsize cap = 0;
-  gboolean ok = mask_bounds (fg, &buf, &cap, &progress, bounds, error);
-
-  g_free (buf);
-  return ok;
-}
-
 /* Pass 1's progress: the first half of the scene's. */
 static gboolean
 first_half (double   fraction,
@@ -811,7 +796,6 @@ hz_scene_read (HzSceneThumbs   *t,
   if (!report (&progress, 0.0, error)
       || !mask_bounds (fg, &t->fg_rows, &t->cap_fg, &pass1, &bbox, error))
     return FALSE;
-  t->mask_box = bbox;
 
   /* Off the canvas, the result would be the background unchanged. */
   gint64 left = (gint64) scene->fg_x + bbox.x, top = (gint64) scene->fg_y + bbox.y;

@@ -91,8 +91,8 @@ typedef struct
   float  *mask;           /* content_h x content_w, the soft mask */
   int     reference_w, reference_h;
   float  *reference;      /* planar 3 x reference_h x reference_w, fg excluded */
-  HzRect  mask_box;       /* the bounding box of mask > 0, foreground coordinates */
-  HzRect  region;         /* the content region (mask_box and a margin), foreground coordinates */
+  HzRect  region;         /* the content region (the mask's bounding box and a margin),
+                             foreground coordinates */
   HzRect  box;            /* the reference box, clipped, background coordinates */
   /* private */
   HzResampler  content_rs, reference_rs;

@@ -87,15 +87,24 @@ harmonize_image (GimpImage            *image,
   HzContext   *ctx;
   HzOptions    options;
   HzColorMap   map;
-  HzRect       bounds;
   GimpLayer   *layer = NULL;
   GError      *local = NULL;
   ModelLoad    load = { NULL, NULL };
   GThread     *loader;
-  gboolean     ok, large, have_bounds = FALSE;
+  gboolean     ok;
   gint64       clock = g_get_monotonic_time ();
-  double       t_scene, t_bounds = 0, t_load, t_small = 0, t_write = 0;
+  double       t_scenes, t_load, t_write = 0;
   HzTimings    t_fit = { 0 };
+
+  hz_options_init (&options);
+  g_object_get (config,
+                "strength",     &options.strength,
+                "working-size", &options.working_size,
+                NULL);
+  options.progress = progress_cb;
+  /* Edit > Preferences > System Resources > Number of threads to use. */
+  options.n_threads = gimp_get_num_processors ();
+  g_debug ("harmonizing on %d threads", options.n_threads);
 
   hz_init ();   /* on the main thread, before any other starts */
   loader = g_thread_new ("hz-load", load_model, &load);
@@ -103,17 +112,11 @@ harmonize_image (GimpImage            *image,
   /* Before the progress: compositing a background shows its own. */
   scene = hz_gimp_scene_new (image, config, background, 0, &local);
   gimp_progress_init (_("Harmonizing"));
-  t_scene = lap (&clock);
-  /* A large image is fitted on GIMP's small copy (fitting_scene) and only
-   * the mask's bounding box at full resolution is written: that box is
-   * found meanwhile. */
-  large = MAX (gimp_image_get_width (image), gimp_image_get_height (image)) > FIT_SIDE;
-  if (scene && large)
-    {
-      have_bounds = hz_reader_mask_bounds (&hz_gimp_scene_get (scene)->foreground, &bounds,
-                                           NULL, &local);
-      t_bounds = lap (&clock);
-    }
+  /* The small scene while the model loads: for the weights' own working
+   * size (0) it is checked against theirs after. */
+  if (scene)
+    small = fitting_scene (image, config, background, options.working_size);
+  t_scenes = lap (&clock);
   g_thread_join (loader);
   t_load = lap (&clock);   /* what the load took beyond the above */
   model = load.model;
@@ -123,32 +126,17 @@ harmonize_image (GimpImage            *image,
                    _("Could not load the harmonization model: %s"), load.error->message);
       g_error_free (load.error);
       g_clear_error (&local);
+      g_clear_pointer (&small, hz_gimp_scene_free);
       g_clear_pointer (&scene, hz_gimp_scene_free);
     }
   else if (! scene)
     g_propagate_error (error, g_steal_pointer (&local));
-  else if (large && ! have_bounds)
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), _("Harmonization failed: "));
-      g_clear_pointer (&scene, hz_gimp_scene_free);
-    }
+  else if (small && ! options.working_size
+           && hz_model_working_size (model) * FIT_OVERSAMPLE > FIT_SIDE)
+    g_clear_pointer (&small, hz_gimp_scene_free);
 
   if (scene)
     {
-      hz_options_init (&options);
-      g_object_get (config,
-                    "strength",     &options.strength,
-                    "working-size", &options.working_size,
-                    NULL);
-      options.progress = progress_cb;
-      /* Edit > Preferences > System Resources > Number of threads to use. */
-      options.n_threads = gimp_get_num_processors ();
-      g_debug ("harmonizing on %d threads", options.n_threads);
-
-      small = fitting_scene (image, config, background,
-                             options.working_size ? options.working_size
-                                                  : hz_model_working_size (model));
-      t_small = lap (&clock);
       ctx = hz_context_new (model);
       ok = small && hz_fit_scene (ctx, hz_gimp_scene_get (small), &options, &map, &local);
       /* No small scene, or its 8-bit thumbnails lost a faint mask: every pixel. */
@@ -167,10 +155,7 @@ harmonize_image (GimpImage            *image,
         {
           hz_context_timings (ctx, &t_fit);
           lap (&clock);
-          /* The full scene's fit found the same box. */
-          if (! have_bounds)
-            hz_context_mask_bounds (ctx, &bounds);
-          layer = hz_gimp_result_insert (image, scene, &bounds, &map, options.strength,
+          layer = hz_gimp_result_insert (image, scene, &map, options.strength,
                                          options.n_threads, FIT_PROGRESS, error);
           t_write = lap (&clock);
         }
@@ -182,10 +167,9 @@ harmonize_image (GimpImage            *image,
   hz_model_free (model);
   gimp_progress_end ();
   if (layer && g_getenv ("HARMONIZE_TIMING"))
-    g_printerr ("gimp-harmonize: seconds: scene %.3f, mask bounds %.3f (the weights loading "
-                "meanwhile), weights %.3f more, small scene %.3f, read %.3f, network %.3f, "
-                "fit %.3f, layer %.3f (fitted on %s)\n", t_scene, t_bounds, t_load, t_small,
-                t_fit.read, t_fit.network, t_fit.fit, t_write,
+    g_printerr ("gimp-harmonize: seconds: scenes %.3f (the weights loading meanwhile), weights "
+                "%.3f more, read %.3f, network %.3f, fit %.3f, layer %.3f (fitted on %s)\n",
+                t_scenes, t_load, t_fit.read, t_fit.network, t_fit.fit, t_write,
                 small ? "GIMP's downscaled copy" : "the full image");
   return layer;
 }

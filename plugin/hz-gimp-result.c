@@ -1,114 +1,137 @@
 /* gimp-harmonize: the harmonized layer written into the user's image. */
 
-#include <string.h>
-
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
 
 #include "hz-gimp-result.h"
 
-#define CHUNK_ROWS 64
+/* Rows a chunk: GIMP's tiles are 64 x 64, and a chunk and its columns are
+ * kept to whole tiles. */
+#define TILE 64
 
-/* Maps the pixels of @rows the new layer shows (alpha > 0): they are
- * gathered into @packed so that the mapping runs over them at once. */
-static void
-map_shown (const HzColorMap *map,
-           double            strength,
-           int               n_threads,
-           float            *rows,
-           float            *packed,
-           gsize             n_pixels)
+/* The columns [*x0, *x1) of @n rows of @w mask values between the first
+ * and last value > 0 of any row; FALSE where there is none. */
+static gboolean
+chunk_span (const float *mask,
+            int          w,
+            int          n,
+            int         *x0,
+            int         *x1)
 {
-  gsize i, k = 0;
+  int first = w, last = -1, r, x;
 
-  for (i = 0; i < n_pixels; i++)
-    if (rows[4 * i + 3] > 0.0f)
-      memcpy (packed + 4 * k++, rows + 4 * i, 4 * sizeof (float));
+  for (r = 0; r < n; r++)
+    {
+      const float *row = mask + (gsize) r * w;
 
-  hz_colormap_apply (map, strength, packed, k, n_threads);
-
-  for (i = 0, k = 0; i < n_pixels; i++)
-    if (rows[4 * i + 3] > 0.0f)
-      memcpy (rows + 4 * i, packed + 4 * k++, 3 * sizeof (float));
+      for (x = 0; x < first; x++)
+        if (row[x] > 0.0f)
+          first = x;
+      for (x = w - 1; x > last; x--)
+        if (row[x] > 0.0f)
+          last = x;
+    }
+  *x0 = first;
+  *x1 = last + 1;
+  return last >= first;
 }
 
-/* RGBA floats to 8-bit, rounded as babl rounds, a row at a time on the
- * engine's pool. */
+/* A chunk's rows mapped where they show (alpha > 0, in runs), then, for an
+ * 8-bit layer, rounded to 8 bits as babl rounds: a row each on the engine's
+ * pool. */
 typedef struct
 {
-  const float *rgba;
-  guint8      *out;
-  gsize        row;   /* floats a row */
-} ToU8;
+  const HzColorMap *map;
+  double            strength;
+  float            *rgba;
+  guint8           *bytes;   /* NULL: the layer takes the floats */
+  int               width;
+} MapRows;
 
 static void
-to_u8_row (int      r,
-           int      slot G_GNUC_UNUSED,
-           gpointer data)
+map_row (int      r,
+         int      slot G_GNUC_UNUSED,
+         gpointer data)
 {
-  const ToU8  *t = data;
-  const float *in = t->rgba + t->row * r;
-  guint8      *out = t->out + t->row * r;
-  gsize        i;
+  const MapRows *m   = data;
+  float         *row = m->rgba + (gsize) m->width * 4 * r;
+  int            i, j;
 
-  for (i = 0; i < t->row; i++)
+  for (i = 0; i < m->width; i = j + 1)
     {
-      float v = in[i];
+      for (j = i; j < m->width && row[4 * j + 3] > 0.0f; j++)
+        ;
+      if (j > i)
+        hz_colormap_apply (m->map, m->strength, row + 4 * i, j - i, 1);
+    }
+  if (m->bytes)
+    {
+      guint8 *out = m->bytes + (gsize) m->width * 4 * r;
 
-      out[i] = (guint8) ((v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * 255.0f + 0.5f);
+      for (i = 0; i < m->width * 4; i++)
+        {
+          float v = row[i];
+
+          out[i] = (guint8) ((v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * 255.0f + 0.5f);
+        }
     }
 }
 
-/* Fills @bounds of @layer (not yet in the image's layer tree) row chunk by
- * row chunk; the rest stays as a new layer is, transparent. An 8-bit layer
- * is written as it is stored (see get_rgba in hz-gimp-scene.c on babl's
- * conversions in a new plug-in process). */
+/* Fills @layer (not yet in the image's layer tree) a chunk of whole tile
+ * rows at a time: the chunk's mask first, then, between its first and last
+ * shown column (to whole tiles), the foreground's pixels (from the tiles the
+ * mask brought, for a layer's alpha), mapped and written; the rest stays as
+ * a new layer is, transparent. One pass over the foreground: no separate
+ * one for the mask's bounding box. An 8-bit layer is written as it is
+ * stored (see get_rgba in hz-gimp-scene.c on babl's conversions in a new
+ * plug-in process). */
 static gboolean
 write_pixels (GimpLayer        *layer,
               HzGimpScene      *scene,
-              const HzRect     *bounds,
               const HzColorMap *map,
               double            strength,
               int               n_threads,
               double            progress_start,
               GError          **error)
 {
-  GeglBuffer *buffer  = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  const Babl *stored  = gimp_drawable_get_format (GIMP_DRAWABLE (layer));
-  const Babl *format  = babl_format_with_space ("R'G'B'A float", stored);
-  gboolean    u8      = babl_format_with_space ("R'G'B'A u8", stored) == stored;
-  gsize       floats  = (gsize) bounds->width * CHUNK_ROWS * 4;
-  float      *rows    = g_try_new (float, 2 * floats);
-  guint8     *bytes   = u8 ? g_try_new (guint8, floats) : NULL;
-  gboolean    ok      = rows != NULL && (bytes != NULL || ! u8);
-  int         y;
+  const HzReader *fg      = &hz_gimp_scene_get (scene)->foreground;
+  GeglBuffer     *buffer  = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  const Babl     *stored  = gimp_drawable_get_format (GIMP_DRAWABLE (layer));
+  const Babl     *format  = babl_format_with_space ("R'G'B'A float", stored);
+  gboolean        u8      = babl_format_with_space ("R'G'B'A u8", stored) == stored;
+  gsize           floats  = (gsize) fg->width * TILE * 4;
+  float          *rows    = g_try_new (float, floats);
+  float          *mask    = g_try_new (float, (gsize) fg->width * TILE);
+  guint8         *bytes   = u8 ? g_try_new (guint8, floats) : NULL;
+  gboolean        ok      = rows && mask && (bytes || ! u8);
+  int             y;
 
   if (! ok)
     g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
                          _("Not enough memory to write the harmonized layer."));
 
-  for (y = bounds->y; ok && y < bounds->y + bounds->height; y += CHUNK_ROWS)
+  for (y = 0; ok && y < fg->height; y += TILE)
     {
-      GeglRectangle rect = { bounds->x, y, bounds->width,
-                             MIN (CHUNK_ROWS, bounds->y + bounds->height - y) };
-      gsize         n    = (gsize) rect.width * rect.height;
+      int n = MIN (TILE, fg->height - y), x0, x1;
 
-      hz_gimp_scene_read_foreground (scene, &rect, rows);
-      map_shown (map, strength, n_threads, rows, rows + floats, n);
-      if (u8)
+      ok = fg->read_mask (fg->user_data, y, n, mask, error);
+      if (ok && chunk_span (mask, fg->width, n, &x0, &x1))
         {
-          ToU8 t = { rows, bytes, (gsize) rect.width * 4 };
+          GeglRectangle rect = { x0 / TILE * TILE, y, 0, n };
+          MapRows       m;
 
-          hz_parallel_for (rect.height, n_threads, to_u8_row, &t);
-          gegl_buffer_set (buffer, &rect, 0, stored, bytes, GEGL_AUTO_ROWSTRIDE);
+          rect.width = MIN (fg->width, (x1 + TILE - 1) / TILE * TILE) - rect.x;
+          m = (MapRows) { map, strength, rows, bytes, rect.width };
+          hz_gimp_scene_read_foreground (scene, &rect, rows);
+          hz_parallel_for (n, n_threads, map_row, &m);
+          gegl_buffer_set (buffer, &rect, 0, u8 ? stored : format, u8 ? (gpointer) bytes : rows,
+                           GEGL_AUTO_ROWSTRIDE);
         }
-      else
-        gegl_buffer_set (buffer, &rect, 0, format, rows, GEGL_AUTO_ROWSTRIDE);
-      gimp_progress_update (progress_start + (1.0 - progress_start) *
-                            (y + rect.height - bounds->y) / bounds->height);
+      gimp_progress_update (progress_start + (1.0 - progress_start) * (y + n) / fg->height);
     }
 
   g_free (rows);
+  g_free (mask);
   g_free (bytes);
   g_object_unref (buffer);   /* flushes the tiles to GIMP */
   return ok;
@@ -117,7 +140,6 @@ write_pixels (GimpLayer        *layer,
 GimpLayer *
 hz_gimp_result_insert (GimpImage        *image,
                        HzGimpScene      *scene,
-                       const HzRect     *bounds,
                        const HzColorMap *map,
                        double            strength,
                        int               n_threads,
@@ -152,7 +174,7 @@ hz_gimp_result_insert (GimpImage        *image,
 
   /* The pixels go in before the layer joins the image, so that a failure
    * or a cancel here leaves the user's image as it was. */
-  if (! write_pixels (layer, scene, bounds, map, strength, n_threads, progress_start, error))
+  if (! write_pixels (layer, scene, map, strength, n_threads, progress_start, error))
     {
       gimp_item_delete (GIMP_ITEM (layer));
       return NULL;

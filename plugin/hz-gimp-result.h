@@ -12,14 +12,12 @@ G_BEGIN_DECLS
 /* Adds "<foreground> (harmonized)" directly above the full-resolution
  * @scene's foreground: its pixels mapped by @map at @strength, its alpha the
  * scene's mask (the foreground's alpha times the mask source), same size and
- * offsets, written at the image's precision. Only @bounds (foreground
- * coordinates: the mask's bounding box, hz_context_mask_bounds) is written;
- * the rest is transparent. One undo step; on failure the image is left as it
+ * offsets, written at the image's precision where the mask is > 0 (the
+ * rest is transparent). One undo step; on failure the image is left as it
  * was. @progress_start..1 is reported to GIMP's progress; the mapping runs
  * on @n_threads threads (0 = every core). */
 GimpLayer *hz_gimp_result_insert (GimpImage        *image,
                                   HzGimpScene      *scene,
-                                  const HzRect     *bounds,
                                   const HzColorMap *map,
                                   double            strength,
                                   int               n_threads,

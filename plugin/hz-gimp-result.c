@@ -77,14 +77,48 @@ map_row (int      r,
     }
 }
 
+/* A chunk's buffers, and the thread that maps chunks while the main thread
+ * talks to GIMP (libgimp's calls stay on it): chunks come in order, each
+ * goes back once mapped; one of 0 rows ends. */
+typedef struct
+{
+  GeglRectangle rect;
+  float        *rgba;
+  guint8       *bytes;
+} Chunk;
+
+typedef struct
+{
+  const HzColorMap *map;
+  double            strength;
+  int               n_threads;
+  GAsyncQueue      *todo, *done;
+} Mapper;
+
+static gpointer
+mapper_thread (gpointer data)
+{
+  Mapper *mp = data;
+  Chunk  *k;
+
+  while ((k = g_async_queue_pop (mp->todo))->rect.height > 0)
+    {
+      MapRows m = { mp->map, mp->strength, k->rgba, k->bytes, k->rect.width };
+
+      hz_parallel_for (k->rect.height, mp->n_threads, map_row, &m);
+      g_async_queue_push (mp->done, k);
+    }
+  return NULL;
+}
+
 /* Fills @layer (not yet in the image's layer tree) a chunk of whole tile
  * rows at a time: the chunk's mask first, then, between its first and last
  * shown column (to whole tiles), the foreground's pixels (from the tiles the
- * mask brought, for a layer's alpha), mapped and written; the rest stays as
- * a new layer is, transparent. One pass over the foreground: no separate
- * one for the mask's bounding box. An 8-bit layer is written as it is
- * stored (see get_rgba in hz-gimp-scene.c on babl's conversions in a new
- * plug-in process). */
+ * mask brought, for a layer's alpha), mapped (on the mapper, beside the
+ * reading of the next chunk) and written; the rest stays as a new layer is,
+ * transparent. One pass over the foreground: no separate one for the mask's
+ * bounding box. An 8-bit layer is written as it is stored (see get_rgba in
+ * hz-gimp-scene.c on babl's conversions in a new plug-in process). */
 static gboolean
 write_pixels (GimpLayer        *layer,
               HzGimpScene      *scene,
@@ -100,15 +134,23 @@ write_pixels (GimpLayer        *layer,
   const Babl     *format  = babl_format_with_space ("R'G'B'A float", stored);
   gboolean        u8      = babl_format_with_space ("R'G'B'A u8", stored) == stored;
   gsize           floats  = (gsize) fg->width * TILE * 4;
-  float          *rows    = g_try_new (float, floats);
   float          *mask    = g_try_new (float, (gsize) fg->width * TILE);
-  guint8         *bytes   = u8 ? g_try_new (guint8, floats) : NULL;
-  gboolean        ok      = rows && mask && (bytes || ! u8);
-  int             y;
+  Chunk           chunks[2], end = { { 0, 0, 0, 0 }, NULL, NULL }, *pending = NULL;
+  Mapper          mp      = { map, strength, n_threads, g_async_queue_new (), g_async_queue_new () };
+  GThread        *mapper;
+  gboolean        ok      = mask != NULL;
+  int             y, i, next = 0;
 
+  for (i = 0; i < 2; i++)
+    {
+      chunks[i].rgba  = g_try_new (float, floats);
+      chunks[i].bytes = u8 ? g_try_new (guint8, floats) : NULL;
+      ok = ok && chunks[i].rgba && (chunks[i].bytes || ! u8);
+    }
   if (! ok)
     g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
                          _("Not enough memory to write the harmonized layer."));
+  mapper = g_thread_new ("hz-map", mapper_thread, &mp);
 
   for (y = 0; ok && y < fg->height; y += TILE)
     {
@@ -117,22 +159,43 @@ write_pixels (GimpLayer        *layer,
       ok = fg->read_mask (fg->user_data, y, n, mask, error);
       if (ok && chunk_span (mask, fg->width, n, &x0, &x1))
         {
-          GeglRectangle rect = { x0 / TILE * TILE, y, 0, n };
-          MapRows       m;
+          Chunk *k = &chunks[next];
 
-          rect.width = MIN (fg->width, (x1 + TILE - 1) / TILE * TILE) - rect.x;
-          m = (MapRows) { map, strength, rows, bytes, rect.width };
-          hz_gimp_scene_read_foreground (scene, &rect, rows);
-          hz_parallel_for (n, n_threads, map_row, &m);
-          gegl_buffer_set (buffer, &rect, 0, u8 ? stored : format, u8 ? (gpointer) bytes : rows,
-                           GEGL_AUTO_ROWSTRIDE);
+          next = 1 - next;
+          k->rect = (GeglRectangle) { x0 / TILE * TILE, y, 0, n };
+          k->rect.width = MIN (fg->width, (x1 + TILE - 1) / TILE * TILE) - k->rect.x;
+          hz_gimp_scene_read_foreground (scene, &k->rect, k->rgba);
+          g_async_queue_push (mp.todo, k);
+          if (pending)
+            {
+              Chunk *done = g_async_queue_pop (mp.done);
+
+              gegl_buffer_set (buffer, &done->rect, 0, u8 ? stored : format,
+                               u8 ? (gpointer) done->bytes : done->rgba, GEGL_AUTO_ROWSTRIDE);
+            }
+          pending = k;
         }
       gimp_progress_update (progress_start + (1.0 - progress_start) * (y + n) / fg->height);
     }
+  if (pending)
+    {
+      Chunk *done = g_async_queue_pop (mp.done);
 
-  g_free (rows);
+      if (ok)
+        gegl_buffer_set (buffer, &done->rect, 0, u8 ? stored : format,
+                         u8 ? (gpointer) done->bytes : done->rgba, GEGL_AUTO_ROWSTRIDE);
+    }
+  g_async_queue_push (mp.todo, &end);
+  g_thread_join (mapper);
+
+  for (i = 0; i < 2; i++)
+    {
+      g_free (chunks[i].rgba);
+      g_free (chunks[i].bytes);
+    }
   g_free (mask);
-  g_free (bytes);
+  g_async_queue_unref (mp.todo);
+  g_async_queue_unref (mp.done);
   g_object_unref (buffer);   /* flushes the tiles to GIMP */
   return ok;
 }

@@ -464,6 +464,28 @@ def case_large_image():
     image.delete()
 
 
+def case_empty_tile_rows():
+    """A mask on two bands of rows, with whole 64-row tile rows of nothing
+    above, between and below (the new layer is written a tile row at a time,
+    mapped beside the reading of the next, and skips the empty ones): the
+    composite and the alpha as the CLI's."""
+    w, h = 200, 400
+    mask = np.zeros((h, w), np.uint8)
+    mask[130:190, 40:170] = 255
+    mask[300:330, 10:60] = 255
+    fg = save_png('bands-fg.png', np.dstack([texture(w, h, 6, (0.75, 0.3, 0.25)), mask]))
+    image = new_image()
+    layer = load_layer(image, fg, 'fg', -20, -100)
+    before = state(image)
+    result = harmonized(image, layer, **{'mask-source': 'alpha'})
+    check_result(image, layer, before, result, 'fg')
+    want = cli(os.path.join(TMP, 'bands.png'), '--foreground', fg, '--background', BG,
+               '--offset', '-20,-100')
+    check_same(visible(image), want, 'the composite')
+    check(np.array_equal(pixels(result)[..., 3] > 0, mask > 0), 'result alpha is not the mask')
+    image.delete()
+
+
 def case_strength_zero():
     image = new_image()
     fg = load_layer(image, FG_ALPHA, 'fg', 30, 20)
@@ -604,6 +626,7 @@ MAIN_CASES = [
     ('float-linear', precision_case(Gimp.Precision.FLOAT_LINEAR)),
     ('float-perceptual', precision_case(Gimp.Precision.FLOAT_NON_LINEAR)),
     ('large-image', case_large_image),
+    ('empty-tile-rows', case_empty_tile_rows),
     ('strength-zero', case_strength_zero),
     ('one-pixel-layer', case_one_pixel),
     ('scenes', case_scenes),

@@ -180,6 +180,14 @@ source_mask (const Source *s,
       m[x] *= scratch[x];
 }
 
+/* The two rows of scratch of the pool's thread slot. */
+static float *
+slot_rows (const Source *s,
+           int           slot)
+{
+  return s->scratch + (gsize) 2 * s->image->width * slot;
+}
+
 typedef struct
 {
   const Source *s;       /* its spans still NULL */
@@ -193,7 +201,7 @@ find_span (int      y,
 {
   const SpanJob *j = data;
   const int w = j->s->image->width;
-  float *m = j->s->scratch + (gsize) 2 * w * slot;
+  float *m = slot_rows (j->s, slot);
   int first = w, last = -1;
 
   source_mask (j->s, y, m, m + w);
@@ -256,7 +264,7 @@ read_row (int      r,
 {
   const SourceRead *q = data;
   const int w = q->s->image->width;
-  float *scratch = q->s->scratch + (gsize) 2 * w * slot;
+  float *scratch = slot_rows (q->s, slot);
 
   if (q->mask_only)
     source_mask (q->s, q->y + r, q->out + (gsize) r * w, scratch);

@@ -113,6 +113,13 @@ typedef gboolean (*HzReadRows) (gpointer   user_data,
                                 float     *rgba,
                                 GError   **error);
 
+/* The columns [first, last] of an image row between its first and last
+ * A > 0 (last < first: none). */
+typedef struct
+{
+  int first, last;
+} HzRowSpan;
+
 typedef struct
 {
   int         width, height;
@@ -122,6 +129,11 @@ typedef struct
    * mask: rows of A alone, width floats a row (the mask's bounding box is
    * found from them). NULL: A is taken from read. */
   HzReadRows  read_mask;
+  /* Optional, for a foreground whose caller knows them: height spans, row
+   * y's at mask_spans[y] (columns outside the row are ignored); the mask's
+   * bounding box is then found from them, without a pass over the mask.
+   * NULL: found by reading. */
+  const HzRowSpan *mask_spans;
 } HzReader;
 
 /* An R'G'B'A float image in memory, 4 floats a pixel, rows packed. */

@@ -518,8 +518,9 @@ first_positive (const float *row,
   return width;
 }
 
-/* The bounding box of A > 0, in rows of chunk_rows at a time, read into
- * *buf (grown as needed); progress runs from 0 to 1 over it. */
+/* The bounding box of A > 0: from the reader's spans, or read in rows of
+ * chunk_rows at a time into *buf (grown as needed), progress running from
+ * 0 to 1 over it. */
 static gboolean
 mask_bounds (const HzReader  *fg,
              float          **buf,
@@ -535,10 +536,22 @@ mask_bounds (const HzReader  *fg,
 
   if (!check_reader (fg, N_("foreground"), error))
     return FALSE;
-  if (!GROW (*buf, *cap, (gsize) fg->width * rows * 4))
+  if (fg->mask_spans)
+    for (int y = 0; y < fg->height; y++)
+      {
+        int first = MAX (fg->mask_spans[y].first, 0);
+        int last = MIN (fg->mask_spans[y].last, fg->width - 1);
+        if (first > last)
+          continue;
+        x0 = MIN (x0, first);
+        x1 = MAX (x1, last);
+        y0 = MIN (y0, y);
+        y1 = y;
+      }
+  else if (!GROW (*buf, *cap, (gsize) fg->width * rows * 4))
     return out_of_memory (error);
 
-  for (int y = 0, n; y < fg->height; y += n)
+  for (int y = 0, n; !fg->mask_spans && y < fg->height; y += n)
     {
       n = MIN (rows, fg->height - y);
       if (!read_some (fg, mask_only, y, n, *buf, error))

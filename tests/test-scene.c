@@ -500,6 +500,58 @@ test_threads (void)
   mem_free (bg);
 }
 
+/* A foreground whose reader knows each row's span of A > 0 reads the same
+ * thumbnails, to the bit, without the pass over its mask; spans past the
+ * row are clipped to it; spans all empty are an empty mask. */
+static void
+test_mask_spans (void)
+{
+  Mem *fg = mem_new (120, 90, 0.7, 0.3, 0.2, 0.0), *bg = mem_new (300, 200, 0.2, 0.5, 0.8, 0.0);
+  HzScene scene = scene_of (fg, 40, 30, bg);
+  HzSceneThumbs plain = { 0 }, t = { 0 };
+  HzRowSpan *spans = g_new (HzRowSpan, fg->height);
+  GError *error = NULL;
+  int rows_plain;
+
+  mem_fill (fg, 30, 20, 50, 40, 3, 1.0f);
+  mem_fill (fg, 10, 70, 5, 3, 3, 0.5f);
+  g_assert_true (hz_scene_read (&plain, &scene, 64, 0, NULL, NULL, NULL, &error));
+  rows_plain = fg->rows_read;
+  for (int y = 0; y < fg->height; y++)
+    {
+      spans[y] = (HzRowSpan) { fg->width, -1 };
+      for (int x = 0; x < fg->width; x++)
+        if (fg->rgba[((gsize) y * fg->width + x) * 4 + 3] > 0.0f)
+          spans[y] = (HzRowSpan) { MIN (spans[y].first, x), x };
+    }
+  scene.foreground.mask_spans = spans;
+  fg->rows_read = 0;
+  g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (fg->rows_read, ==, rows_plain - fg->height);
+  g_assert_cmpmem (&t.region, sizeof t.region, &plain.region, sizeof plain.region);
+  g_assert_cmpmem (t.content, 4 * sizeof (float) * t.content_w * t.content_h,
+                   plain.content, 4 * sizeof (float) * plain.content_w * plain.content_h);
+  g_assert_cmpmem (t.reference, 4 * sizeof (float) * t.reference_w * t.reference_h,
+                   plain.reference, 4 * sizeof (float) * plain.reference_w * plain.reference_h);
+
+  /* A span past both ends of its row: the region is the whole layer's width. */
+  spans[50] = (HzRowSpan) { -7, fg->width + 3 };
+  g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
+  g_assert_cmpint (t.region.x, ==, 0);
+  g_assert_cmpint (t.region.width, ==, fg->width);
+
+  for (int y = 0; y < fg->height; y++)
+    spans[y] = (HzRowSpan) { 5, 4 };
+  expect_input_error (&t, &scene, "mask is empty");
+
+  hz_scene_thumbs_clear (&plain);
+  hz_scene_thumbs_clear (&t);
+  g_free (spans);
+  mem_free (fg);
+  mem_free (bg);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -515,5 +567,6 @@ main (int    argc,
   g_test_add_func ("/scene/missing-weights", test_missing_weights);
   g_test_add_func ("/scene/fit", test_fit_scene);
   g_test_add_func ("/scene/threads", test_threads);
+  g_test_add_func ("/scene/mask-spans", test_mask_spans);
   return g_test_run ();
 }

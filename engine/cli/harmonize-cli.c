@@ -119,13 +119,6 @@ parse_ints (const char *text,
 
 /* ---- readers --------------------------------------------------------------------- */
 
-/* The columns [first, last] of a row between its first and last non-zero
- * mask value (last < first: the row's mask is zero). */
-typedef struct
-{
-  int first, last;
-} MaskSpan;
-
 typedef struct
 {
   const Image *image;
@@ -134,7 +127,7 @@ typedef struct
   float       *scratch;     /* two rows of floats a thread for the engine's reads (shared:
                                it reads one source at a time) */
   int          threads;     /* that read a source's rows */
-  MaskSpan    *spans;       /* a row each (source_find_spans); NULL: not yet known */
+  HzRowSpan    *spans;       /* a row each (source_find_spans); NULL: not yet known */
 } Source;
 
 static float
@@ -191,7 +184,7 @@ slot_rows (const Source *s,
 typedef struct
 {
   const Source *s;       /* its spans still NULL */
-  MaskSpan     *spans;
+  HzRowSpan     *spans;
 } SpanJob;
 
 static void
@@ -217,15 +210,15 @@ find_span (int      y,
         last = x;
         break;
       }
-  j->spans[y] = (MaskSpan) { first, last };
+  j->spans[y] = (HzRowSpan) { first, last };
 }
 
 /* Finds every row's span, once: the engine reads the mask twice and the
  * output reads it a third time, and most of it is zero. */
-static MaskSpan *
+static HzRowSpan *
 source_find_spans (Source *s)
 {
-  SpanJob j = { s, g_new (MaskSpan, s->image->height) };
+  SpanJob j = { s, g_new (HzRowSpan, s->image->height) };
 
   hz_parallel_for (s->image->height, s->threads, find_span, &j);
   return s->spans = j.spans;
@@ -331,7 +324,8 @@ static HzReader
 source_reader (Source *s)
 {
   return (HzReader) { .width = s->image->width, .height = s->image->height,
-                      .read = read_source, .user_data = s, .read_mask = read_source_mask };
+                      .read = read_source, .user_data = s, .read_mask = read_source_mask,
+                      .mask_spans = s->spans };
 }
 
 /* Seconds since *since, which becomes now. */
@@ -430,7 +424,7 @@ composite_row (const Composite *c,
     image_row_rgba (c->bg, y, b);
   if (fy < 0 || fy >= c->fg->image->height || x1 <= x0)
     return;
-  const MaskSpan ms = c->fg->spans[fy];
+  const HzRowSpan ms = c->fg->spans[fy];
   if (ms.last < ms.first)
     return;
   source_mask (c->fg, fy, m, m + fw);
@@ -716,7 +710,7 @@ run (Args      *a,
   GError *error = NULL;
   Image *main_image = NULL, *bg = NULL, *mask = NULL;
   float *scratch = NULL;
-  MaskSpan *spans = NULL;
+  HzRowSpan *spans = NULL;
   HzModel *model = NULL;
   HzContext *ctx = NULL;
   Outputs *outputs = NULL;

@@ -654,6 +654,18 @@ reference_weights (const HzSceneThumbs *t,
     weight[i] = 1.0f;
 }
 
+/* Whether rows [y0, y1) of spans are all empty. */
+static gboolean
+spans_empty (const HzRowSpan *spans,
+             gint64           y0,
+             gint64           y1)
+{
+  for (gint64 y = y0; y < y1; y++)
+    if (spans[y].first <= spans[y].last)
+      return FALSE;
+  return TRUE;
+}
+
 /* Tasks a chunk of rows is resampled in: each takes a share of both
  * thumbnails' columns, so that every destination pixel gets its rows from
  * one thread in the same order as on one. */
@@ -758,8 +770,13 @@ sweep (HzSceneThumbs   *t,
 
       if (span_empty (c.hull))
         continue;
-      /* Rows the content does not take need the foreground's mask alone. */
+      /* Rows the content does not take need the foreground's mask alone,
+       * and not even that where its spans say it is zero (the reference's
+       * weights are 1 there, as without a foreground). */
       const gboolean mask_only = fg->read_mask && span_empty (span_meet (c.fg_rows, content));
+      if (mask_only && fg->mask_spans
+          && spans_empty (fg->mask_spans, c.fg_rows.start - fg_y, c.fg_rows.end - fg_y))
+        c.fg_rows = (Span) { 0, 0 };
       c.stride = mask_only ? 1 : 4;
       if (!span_empty (c.fg_rows)
           && !read_some (fg, mask_only, c.fg_rows.start - fg_y, c.fg_rows.end - c.fg_rows.start,

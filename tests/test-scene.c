@@ -37,6 +37,21 @@ mem_read (gpointer data, int y, int n, float *rgba, GError **error)
   return TRUE;
 }
 
+/* Its A alone, as a reader's read_mask. */
+static gboolean
+mem_read_mask (gpointer data, int y, int n, float *mask, GError **error)
+{
+  Mem *m = data;
+
+  (void) error;
+  g_assert_cmpint (y, >=, 0);
+  g_assert_cmpint (y + n, <=, m->height);
+  for (gsize i = 0; i < (gsize) m->width * n; i++)
+    mask[i] = m->rgba[((gsize) y * m->width) * 4 + 4 * i + 3];
+  m->rows_read += n;
+  return TRUE;
+}
+
 static Mem *
 mem_new (int w, int h, float r, float g, float b, float a)
 {
@@ -501,12 +516,13 @@ test_threads (void)
 }
 
 /* A foreground whose reader knows each row's span of A > 0 reads the same
- * thumbnails, to the bit, without the pass over its mask; spans past the
- * row are clipped to it; spans all empty are an empty mask. */
+ * thumbnails, to the bit, without the pass over its mask, nor its rows
+ * below the content whose spans are empty; spans past the row are clipped
+ * to it; spans all empty are an empty mask. */
 static void
 test_mask_spans (void)
 {
-  Mem *fg = mem_new (120, 90, 0.7, 0.3, 0.2, 0.0), *bg = mem_new (300, 200, 0.2, 0.5, 0.8, 0.0);
+  Mem *fg = mem_new (120, 400, 0.7, 0.3, 0.2, 0.0), *bg = mem_new (300, 600, 0.2, 0.5, 0.8, 0.0);
   HzScene scene = scene_of (fg, 40, 30, bg);
   HzSceneThumbs plain = { 0 }, t = { 0 };
   HzRowSpan *spans = g_new (HzRowSpan, fg->height);
@@ -515,6 +531,7 @@ test_mask_spans (void)
 
   mem_fill (fg, 30, 20, 50, 40, 3, 1.0f);
   mem_fill (fg, 10, 70, 5, 3, 3, 0.5f);
+  scene.foreground.read_mask = mem_read_mask;
   g_assert_true (hz_scene_read (&plain, &scene, 64, 0, NULL, NULL, NULL, &error));
   rows_plain = fg->rows_read;
   for (int y = 0; y < fg->height; y++)
@@ -528,7 +545,7 @@ test_mask_spans (void)
   fg->rows_read = 0;
   g_assert_true (hz_scene_read (&t, &scene, 64, 0, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (fg->rows_read, ==, rows_plain - fg->height);
+  g_assert_cmpint (fg->rows_read, <=, rows_plain - fg->height - 256);
   g_assert_cmpmem (&t.region, sizeof t.region, &plain.region, sizeof plain.region);
   g_assert_cmpmem (t.content, 4 * sizeof (float) * t.content_w * t.content_h,
                    plain.content, 4 * sizeof (float) * plain.content_w * plain.content_h);

@@ -127,7 +127,7 @@ typedef struct
   float       *scratch;     /* two rows of floats a thread for the engine's reads (shared:
                                it reads one source at a time) */
   int          threads;     /* that read a source's rows */
-  HzRowSpan    *spans;       /* a row each (source_find_spans); NULL: not yet known */
+  HzRowSpan   *spans;       /* a row each (source_find_spans); NULL: not yet known */
 } Source;
 
 static float
@@ -184,7 +184,7 @@ slot_rows (const Source *s,
 typedef struct
 {
   const Source *s;       /* its spans still NULL */
-  HzRowSpan     *spans;
+  HzRowSpan    *spans;
 } SpanJob;
 
 static void

@@ -492,35 +492,44 @@ chunk_rows (int width)
   return CLAMP (CHUNK_FLOATS / (4 * (gint64) width), 1, CHUNK_ROWS);
 }
 
-/* The first x of a row whose A (the last of stride floats a pixel) is > 0;
- * width if none. A mask (stride 1) is looked at in blocks, which the
- * compiler vectorises: most of its rows are zero. */
-static int
-first_positive (const float *row,
-                int          stride,
-                int          width)
+/* The columns between the first and last A > 0 of a row of width pixels,
+ * stride floats each, A last. */
+static HzRowSpan
+row_span (const float *row,
+          int          stride,
+          int          width)
 {
-  enum { BLOCK = 16 };
-  int x = 0;
+  HzRowSpan span = { 0, width - 1 };
 
-  if (stride == 1)
-    for (; x + BLOCK <= width; x += BLOCK)
-      {
-        int any = 0;
-        for (int k = 0; k < BLOCK; k++)
-          any |= row[x + k] > 0.0f;
-        if (any)
-          break;
-      }
-  for (; x < width; x++)
-    if (row[stride * x + stride - 1] > 0.0f)
-      return x;
-  return width;
+  while (span.first < width && !(row[stride * span.first + stride - 1] > 0.0f))
+    span.first++;
+  while (span.last >= span.first && !(row[stride * span.last + stride - 1] > 0.0f))
+    span.last--;
+  return span;
 }
 
-/* The bounding box of A > 0: from the reader's spans, or read in rows of
- * chunk_rows at a time into *buf (grown as needed), progress running from
- * 0 to 1 over it. */
+/* A bounding box being found (x1 < 0: nothing yet), grown by row y's span. */
+typedef struct
+{
+  int x0, x1, y0, y1;
+} Bounds;
+
+static void
+bounds_add (Bounds    *b,
+            int        y,
+            HzRowSpan  span)
+{
+  if (span.first > span.last)
+    return;
+  b->x0 = MIN (b->x0, span.first);
+  b->x1 = MAX (b->x1, span.last);
+  b->y0 = MIN (b->y0, y);
+  b->y1 = y;
+}
+
+/* The bounding box of A > 0: from the reader's spans (clipped to the row),
+ * or read in rows of chunk_rows at a time into *buf (grown as needed),
+ * progress running from 0 to 1 over it. */
 static gboolean
 mask_bounds (const HzReader  *fg,
              float          **buf,
@@ -531,54 +540,38 @@ mask_bounds (const HzReader  *fg,
 {
   const gboolean mask_only = fg->read_mask != NULL;
   const int stride = mask_only ? 1 : 4;   /* floats a pixel; A last */
-  int rows = chunk_rows (fg->width);
-  int x0 = fg->width, x1 = -1, y0 = fg->height, y1 = -1;
+  const int rows = chunk_rows (fg->width);
+  Bounds b = { fg->width, -1, fg->height, -1 };
 
   if (!check_reader (fg, N_("foreground"), error))
     return FALSE;
   if (fg->mask_spans)
     for (int y = 0; y < fg->height; y++)
-      {
-        int first = MAX (fg->mask_spans[y].first, 0);
-        int last = MIN (fg->mask_spans[y].last, fg->width - 1);
-        if (first > last)
-          continue;
-        x0 = MIN (x0, first);
-        x1 = MAX (x1, last);
-        y0 = MIN (y0, y);
-        y1 = y;
-      }
-  else if (!GROW (*buf, *cap, (gsize) fg->width * rows * 4))
-    return out_of_memory (error);
-
-  for (int y = 0, n; !fg->mask_spans && y < fg->height; y += n)
+      bounds_add (&b, y, (HzRowSpan) { MAX (fg->mask_spans[y].first, 0),
+                                       MIN (fg->mask_spans[y].last, fg->width - 1) });
+  else
     {
-      n = MIN (rows, fg->height - y);
-      if (!read_some (fg, mask_only, y, n, *buf, error))
-        return FALSE;
-      for (int r = 0; r < n; r++)
+      if (!GROW (*buf, *cap, (gsize) fg->width * rows * 4))
+        return out_of_memory (error);
+      for (int y = 0, n; y < fg->height; y += n)
         {
-          const float *row = *buf + (gsize) r * fg->width * stride;
-          int first = first_positive (row, stride, fg->width), last = fg->width - 1;
-          if (first == fg->width)
-            continue;
-          while (!(row[stride * last + stride - 1] > 0.0f))
-            last--;
-          x0 = MIN (x0, first);
-          x1 = MAX (x1, last);
-          y0 = MIN (y0, y + r);
-          y1 = y + r;
+          n = MIN (rows, fg->height - y);
+          if (!read_some (fg, mask_only, y, n, *buf, error))
+            return FALSE;
+          for (int r = 0; r < n; r++)
+            bounds_add (&b, y + r, row_span (*buf + (gsize) r * fg->width * stride, stride,
+                                             fg->width));
+          if (!report (progress, (double) (y + n) / fg->height, error))
+            return FALSE;
         }
-      if (!report (progress, (double) (y + n) / fg->height, error))
-        return FALSE;
     }
 
-  if (x1 < 0)
+  if (b.x1 < 0)
     {
       g_set_error (error, HZ_ERROR, HZ_ERROR_INPUT, _("the mask is empty"));
       return FALSE;
     }
-  *bbox = (HzRect) { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
+  *bbox = (HzRect) { b.x0, b.y0, b.x1 - b.x0 + 1, b.y1 - b.y0 + 1 };
   return TRUE;
 }
 

@@ -43,9 +43,16 @@ lap (gint64 *since)
  * working-size thumbnails either way, and the copy costs GIMP milliseconds
  * where reading every pixel of the layers through the plug-in protocol takes
  * most of a second. NULL (use the full scene) for images that are no
- * larger, larger working sizes, or on error. */
+ * larger, larger working sizes (0: not known yet, see copy_is_enough), or
+ * on error. */
 #define FIT_SIDE       1024
 #define FIT_OVERSAMPLE 4
+
+static gboolean
+copy_is_enough (int working_size)
+{
+  return working_size * FIT_OVERSAMPLE <= FIT_SIDE;
+}
 
 static HzGimpScene *
 fitting_scene (GimpImage           *image,
@@ -54,7 +61,7 @@ fitting_scene (GimpImage           *image,
                int                  working_size)
 {
   if (MAX (gimp_image_get_width (image), gimp_image_get_height (image)) <= FIT_SIDE ||
-      working_size * FIT_OVERSAMPLE > FIT_SIDE)
+      ! copy_is_enough (working_size))
     return NULL;
   return hz_gimp_scene_new (image, config, background, FIT_SIDE, NULL);
 }
@@ -131,8 +138,7 @@ harmonize_image (GimpImage            *image,
     }
   else if (! scene)
     g_propagate_error (error, g_steal_pointer (&local));
-  else if (small && ! options.working_size
-           && hz_model_working_size (model) * FIT_OVERSAMPLE > FIT_SIDE)
+  else if (small && ! options.working_size && ! copy_is_enough (hz_model_working_size (model)))
     g_clear_pointer (&small, hz_gimp_scene_free);
 
   if (scene)

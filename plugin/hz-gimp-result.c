@@ -111,6 +111,17 @@ mapper_thread (gpointer data)
   return NULL;
 }
 
+/* A mapped chunk into the layer's buffer: its bytes in @format (the
+ * layer's own) where it has them, else its floats in @format. */
+static void
+write_chunk (GeglBuffer  *buffer,
+             const Chunk *k,
+             const Babl  *format)
+{
+  gegl_buffer_set (buffer, &k->rect, 0, format, k->bytes ? (gpointer) k->bytes : k->rgba,
+                   GEGL_AUTO_ROWSTRIDE);
+}
+
 /* Fills @layer (not yet in the image's layer tree) a chunk of whole tile
  * rows at a time: the chunk's mask first, then, between its first and last
  * shown column (to whole tiles), the foreground's pixels (from the tiles the
@@ -167,12 +178,7 @@ write_pixels (GimpLayer        *layer,
           hz_gimp_scene_read_foreground (scene, &k->rect, k->rgba);
           g_async_queue_push (mp.todo, k);
           if (pending)
-            {
-              Chunk *done = g_async_queue_pop (mp.done);
-
-              gegl_buffer_set (buffer, &done->rect, 0, u8 ? stored : format,
-                               u8 ? (gpointer) done->bytes : done->rgba, GEGL_AUTO_ROWSTRIDE);
-            }
+            write_chunk (buffer, g_async_queue_pop (mp.done), u8 ? stored : format);
           pending = k;
         }
       gimp_progress_update (progress_start + (1.0 - progress_start) * (y + n) / fg->height);
@@ -182,8 +188,7 @@ write_pixels (GimpLayer        *layer,
       Chunk *done = g_async_queue_pop (mp.done);
 
       if (ok)
-        gegl_buffer_set (buffer, &done->rect, 0, u8 ? stored : format,
-                         u8 ? (gpointer) done->bytes : done->rgba, GEGL_AUTO_ROWSTRIDE);
+        write_chunk (buffer, done, u8 ? stored : format);
     }
   g_async_queue_push (mp.todo, &end);
   g_thread_join (mapper);

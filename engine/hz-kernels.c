@@ -17,9 +17,13 @@
 #define VEC HZ_KERNELS_VEC
 typedef float Vec __attribute__ ((vector_size (4 * VEC)));
 
-/* span_products: a block of HZ_SPAN_OB output channels by up to SPAN_NV
- * vectors stays in registers over SPAN_CB input channels and their taps. */
-#define SPAN_NV (VEC == 16 ? 6 : 3)
+/* span_products: a block of SPAN_OB output channels by up to SPAN_NV
+ * vectors stays in registers over SPAN_CB input channels and their taps:
+ * AVX-512's 8 by 3 of its 32 registers (each input vector feeds 8 products;
+ * 4 by 6 ran the style encoder's stride-2 layers a fifth slower), AVX2's 4
+ * by 3 of its 16 (8 by 1 was slower there). */
+#define SPAN_OB (VEC == 16 ? 8 : 4)
+#define SPAN_NV 3
 /* Input channels whose rows and weights a block keeps in L1 at a time. */
 #define SPAN_CB 32
 /* matrix_products: rows (output channels) by vectors in registers, as many
@@ -33,7 +37,7 @@ typedef float Vec __attribute__ ((vector_size (4 * VEC)));
  * floats) of them, in L1. */
 #define MATRIX_CB(nv) MAX (16, 4096 / ((nv) * VEC))
 
-/* Input channels [c0, c1) of HZ_SPAN_OB output channels at span outputs
+/* Input channels [c0, c1) of SPAN_OB output channels at span outputs
  * [VEC x0, VEC (x0 + nv)) (out[o]; NULL past cout), vector v of them over
  * the input at x + at[v] (input channels cstride apart, parity planes
  * pstride apart, rows ld apart), with each output channel's weights wt[o]
@@ -44,19 +48,19 @@ span_block (const float  *x,
             gsize         pstride,
             int           ld,
             int           stride,
-            const float  *wt[HZ_SPAN_OB],
+            const float  *wt[SPAN_OB],
             int           c0,
             int           c1,
             int           k,
             int           x0,
             int           nv,
             const gsize   at[SPAN_NV],
-            float        *out[HZ_SPAN_OB])
+            float        *out[SPAN_OB])
 {
-  Vec acc[HZ_SPAN_OB][SPAN_NV];
+  Vec acc[SPAN_OB][SPAN_NV];
   int kk = k * k, c, ky, kx, o, v;
 
-  for (o = 0; o < HZ_SPAN_OB; o++)
+  for (o = 0; o < SPAN_OB; o++)
     for (v = 0; v < nv; v++)
       {
         acc[o][v] = (Vec) { 0 };
@@ -77,7 +81,7 @@ span_block (const float  *x,
 
             for (v = 0; v < nv; v++)
               memcpy (&in[v], r + c * cstride + at[v], sizeof in[v]);
-            for (o = 0; o < HZ_SPAN_OB; o++)
+            for (o = 0; o < SPAN_OB; o++)
               {
                 float w = wt[o][(gsize) c * kk + t];   /* broadcast by the product */
 
@@ -86,7 +90,7 @@ span_block (const float  *x,
               }
           }
       }
-  for (o = 0; o < HZ_SPAN_OB; o++)
+  for (o = 0; o < SPAN_OB; o++)
     if (out[o])
       for (v = 0; v < nv; v++)
         memcpy (out[o] + VEC * (x0 + v), &acc[o][v], sizeof acc[o][v]);
@@ -108,14 +112,14 @@ span_products (const float *x,
                int          pitch,
                int          n,
                int          o0,
-               float       *out[HZ_SPAN_OB])
+               float       *out[HZ_SPAN_OB_MAX])
 {
   int nvec = n / VEC, x0, nv, o, c0, v;
   int blocks = (nvec + SPAN_NV - 1) / SPAN_NV;
-  const float *wt[HZ_SPAN_OB];
+  const float *wt[SPAN_OB];
   gsize at[SPAN_NV];
 
-  for (o = 0; o < HZ_SPAN_OB; o++)   /* past cout: computed, not stored */
+  for (o = 0; o < SPAN_OB; o++)   /* past cout: computed, not stored */
     wt[o] = weight + (gsize) MIN (o0 + o, cout - 1) * wld;
   for (c0 = 0; c0 < cin; c0 += SPAN_CB)
     {
@@ -134,12 +138,9 @@ span_products (const float *x,
               span_block (x, cstride, pstride, ld, stride, wt, c0, c1, k, x0, N, at, out); \
               break;
               SPAN_CASE (1)
+#if SPAN_NV > 1
               SPAN_CASE (2)
               SPAN_CASE (3)
-#if SPAN_NV > 3
-              SPAN_CASE (4)
-              SPAN_CASE (5)
-              SPAN_CASE (6)
 #endif
 #undef SPAN_CASE
             }
@@ -437,5 +438,5 @@ wino_output_row (const float *m,
     }
 }
 
-const HzKernels HZ_KERNELS_ID = { HZ_KERNELS_NAME, VEC, span_products, matrix_products, tap_sums,
+const HzKernels HZ_KERNELS_ID = { HZ_KERNELS_NAME, VEC, SPAN_OB, span_products, matrix_products, tap_sums,
                                     wino_input_row, wino_output_row };

@@ -6,16 +6,17 @@
 
 #include <glib.h>
 
-/* Output channels of one span_products call. */
-#define HZ_SPAN_OB 4
+/* Output channels of one span_products call: at most this (span_ob). */
+#define HZ_SPAN_OB_MAX 8
 
 typedef struct
 {
   const char *name;   /* "x86-64-v4", "x86-64-v3", "baseline" */
   int         vec;    /* floats of a vector: spans are whole vectors of it */
+  int         span_ob;   /* output channels of one span_products call */
 
   /* The first n outputs of a span (n a multiple of vec) of output channels
-   * [o0, o0 + HZ_SPAN_OB) of cout into out[o] (NULL past cout), from cin
+   * [o0, o0 + span_ob) of cout into out[o] (NULL past cout), from cin
    * input channels cstride apart, each a k x k conv at stride (1 or 2) over
    * its stride x stride parity planes (pstride apart, rows ld apart), with
    * the weights of output channel o at weight + o wld (k x k per input
@@ -35,7 +36,7 @@ typedef struct
                          int          pitch,
                          int          n,
                          int          o0,
-                         float       *out[HZ_SPAN_OB]);
+                         float       *out[HZ_SPAN_OB_MAX]);
 
   /* Rows [o0, o1) of the matrix product of the weights (row o at weight +
    * o wld, kk floats) and the kk rows of cols (pitch floats each, a multiple

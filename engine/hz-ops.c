@@ -447,7 +447,7 @@ direct_chunk_rows (const HzConv *conv,
 {
   gsize per_row = (gsize) conv->cin * conv->stride * conv->stride * direct_ld (conv, wo);
   gsize weights = (gsize) conv->cout * conv->cin * conv->k * conv->k;
-  int blocks = (conv->cout + HZ_SPAN_OB - 1) / HZ_SPAN_OB;
+  int ob = hz_kernels ()->span_ob, blocks = (conv->cout + ob - 1) / ob;
 
   *groups = 1;
   if (n_threads > 1 && weights > per_row * ho && blocks >= n_threads)
@@ -489,7 +489,7 @@ direct_span (const HzConv *conv,
 }
 
 /* One thread's scratch: the planes of every input channel, the span of
- * HZ_SPAN_OB output channels, a padded row, and upsampling's row. */
+ * span_ob output channels, a padded row, and upsampling's row. */
 static gsize
 direct_thread_scratch (const HzConv *conv,
                        int           w,
@@ -498,7 +498,7 @@ direct_thread_scratch (const HzConv *conv,
 {
   int win = conv->upsample ? 2 * w : w;
   gsize n = (gsize) conv->cin * conv->stride * conv->stride * direct_plane (conv, wo, rows)
-            + HZ_SPAN_OB * direct_span (conv, wo, rows) + win + 2 * conv->pad + w;
+            + hz_kernels ()->span_ob * direct_span (conv, wo, rows) + win + 2 * conv->pad + w;
 
   return (n + 15) & ~(gsize) 15;
 }
@@ -545,7 +545,8 @@ direct_planes (const HzConv *conv,
     }
 }
 
-/* Output channels [*begin, *end) of group g of groups: whole blocks of HZ_SPAN_OB. */
+/* Output channels [*begin, *end) of group g of groups: whole blocks of
+ * the kernels' span_ob. */
 static void
 group_channels (const HzConv *conv,
                 int           groups,
@@ -553,7 +554,7 @@ group_channels (const HzConv *conv,
                 int          *begin,
                 int          *end)
 {
-  int per_group = ((conv->cout + HZ_SPAN_OB - 1) / HZ_SPAN_OB + groups - 1) / groups * HZ_SPAN_OB;
+  int ob = hz_kernels ()->span_ob, per_group = ((conv->cout + ob - 1) / ob + groups - 1) / groups * ob;
 
   *begin = g * per_group;
   *end = MIN (conv->cout, *begin + per_group);
@@ -571,7 +572,8 @@ direct_chunk (int      i,
   int oy0 = i / job->groups * job->rows, oy1 = MIN (ho, oy0 + job->rows), o_begin, o_end;
   gsize pstride = direct_plane (conv, wo, job->rows), span = direct_span (conv, wo, job->rows);
   float *buf = job->scratch + job->per_thread * slot;
-  float *sp = buf + conv->cin * s * s * pstride, *prow = sp + HZ_SPAN_OB * span;
+  int ob = hz_kernels ()->span_ob;
+  float *sp = buf + conv->cin * s * s * pstride, *prow = sp + ob * span;
   float *tmp = prow + (conv->upsample ? 2 * w : w) + 2 * conv->pad;
   int n = (int) direct_span (conv, wo, oy1 - oy0), c, o0, o, oy;
 
@@ -579,17 +581,17 @@ direct_chunk (int      i,
   for (c = 0; c < conv->cin; c++)
     direct_planes (conv, job->in + (gsize) c * h * w, h, w, s * oy0, s * (oy1 - oy0 - 1) + conv->k,
                    ld, pstride, buf + c * s * s * pstride, prow, tmp);
-  for (o0 = o_begin; o0 < o_end; o0 += HZ_SPAN_OB)
+  for (o0 = o_begin; o0 < o_end; o0 += ob)
     {
-      float *spans[HZ_SPAN_OB];
+      float *spans[HZ_SPAN_OB_MAX];
 
-      for (o = 0; o < HZ_SPAN_OB; o++)
+      for (o = 0; o < ob; o++)
         spans[o] = o0 + o < o_end ? sp + o * span : NULL;
       hz_kernels ()->span_products (buf, pstride * s * s, pstride, ld, s, conv->k, conv->cin,
                                     conv->cout, conv->weight,
                                     conv->weight_ld ? conv->weight_ld : conv->cin * conv->k * conv->k,
                                     pitch, n, o0, spans);
-      for (o = 0; o < HZ_SPAN_OB && spans[o]; o++)
+      for (o = 0; o < ob && spans[o]; o++)
         for (oy = oy0; oy < oy1; oy++)
           {
             float *y = job->out + ((gsize) (o0 + o) * ho + oy) * wo;
@@ -812,7 +814,9 @@ static int
 small_groups (const HzConv *conv,
               int           nt)
 {
-  return MIN (nt, (conv->cout + HZ_SPAN_OB - 1) / HZ_SPAN_OB);
+  int ob = hz_kernels ()->span_ob;
+
+  return MIN (nt, (conv->cout + ob - 1) / ob);
 }
 
 /* The columns by groups of input channels, then the products by groups of

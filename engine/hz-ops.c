@@ -339,11 +339,13 @@ im2col (const HzConv *conv,
     }
 }
 
-/* bias, activation, then scale and shift, on n outputs p of channel o. */
+/* bias, activation, then scale and shift, of n outputs of channel o from
+ * src into dst (the same, or apart: a copy and the epilogue in one pass). */
 HZ_X86_64_V4_CLONES static void
 epilogue_channel (const HzConv *conv,
                   int           o,
-                  float        *p,
+                  const float  *src,
+                  float        *dst,
                   gsize         n)
 {
   float b = conv->bias ? conv->bias[o] : 0.0f;
@@ -355,13 +357,13 @@ epilogue_channel (const HzConv *conv,
     {
     case HZ_ACT_NONE:
       for (i = 0; i < n; i++)
-        p[i] = (p[i] + b) * sc + sh;
+        dst[i] = (src[i] + b) * sc + sh;
       break;
     case HZ_ACT_RELU:
       for (i = 0; i < n; i++)
         {
-          float v = p[i] + b;
-          p[i] = (v > 0.0f ? v : 0.0f) * sc + sh;
+          float v = src[i] + b;
+          dst[i] = (v > 0.0f ? v : 0.0f) * sc + sh;
         }
       break;
     case HZ_ACT_LEAKY:
@@ -369,8 +371,8 @@ epilogue_channel (const HzConv *conv,
        * a multiplication that could trap, and a branch mispredicts */
       for (i = 0; i < n; i++)
         {
-          float v = p[i] + b, l = 0.2f * v;
-          p[i] = (v > l ? v : l) * sc + sh;
+          float v = src[i] + b, l = 0.2f * v;
+          dst[i] = (v > l ? v : l) * sc + sh;
         }
       break;
     }
@@ -386,7 +388,7 @@ epilogue (const HzConv *conv,
   int o;
 
   for (o = 0; o < conv->cout; o++)
-    epilogue_channel (conv, o, out + ld * o, n);
+    epilogue_channel (conv, o, out + ld * o, out + ld * o, n);
 }
 
 /* One convolution's work, shared by the threads of hz_parallel_for: chunk
@@ -505,7 +507,7 @@ direct_thread_scratch (const HzConv *conv,
 
 /* The planes of input channel c under padded rows [py0, py0 + nr) into
  * planes (pstride apart); prow and tmp: a padded row, upsampling's row. */
-static void
+HZ_X86_64_V4_CLONES static void
 direct_planes (const HzConv *conv,
                const float  *x,
                int           h,
@@ -531,9 +533,16 @@ direct_planes (const HzConv *conv,
       for (p = 0; p < s; p++)
         {
           float *dst = planes + ((r % s) * s + p) * pstride + (gsize) (r / s) * ld;
+          int full = MIN (ld, (wp - p + s - 1) / s);   /* the i with s i + p < wp */
 
-          for (i = 0; i < ld; i++)
-            dst[i] = s * i + p < wp ? prow[s * i + p] : 0.0f;
+          if (s == 2)   /* a loop the compiler vectorises */
+            for (i = 0; i < full; i++)
+              dst[i] = prow[2 * i + p];
+          else
+            for (i = 0; i < full; i++)
+              dst[i] = prow[s * i + p];
+          for (i = full; i < ld; i++)
+            dst[i] = 0.0f;
         }
     }
   /* what the blocks read past the rows */
@@ -596,8 +605,7 @@ direct_chunk (int      i,
           {
             float *y = job->out + ((gsize) (o0 + o) * ho + oy) * wo;
 
-            memcpy (y, spans[o] + (gsize) (oy - oy0) * pitch, sizeof (float) * wo);
-            epilogue_channel (conv, o0 + o, y, wo);
+            epilogue_channel (conv, o0 + o, spans[o] + (gsize) (oy - oy0) * pitch, y, wo);
           }
     }
 }
@@ -678,9 +686,9 @@ wino_output (const HzConv *conv,
         float *y1 = oy + 1 < ho ? y0 + wo : NULL;
 
         kern->wino_output_row (mr, stride, tw, wo, y0, y1);
-        epilogue_channel (conv, o, y0, wo);
+        epilogue_channel (conv, o, y0, y0, wo);
         if (y1)
-          epilogue_channel (conv, o, y1, wo);
+          epilogue_channel (conv, o, y1, y1, wo);
       }
 }
 
@@ -804,8 +812,7 @@ small_chunk (int      i,
     {
       float *y = job->out + (gsize) o * n;
 
-      memcpy (y, products + (gsize) (o - o_begin) * pitch, sizeof (float) * n);
-      epilogue_channel (conv, o, y, n);
+      epilogue_channel (conv, o, products + (gsize) (o - o_begin) * pitch, y, n);
     }
 }
 

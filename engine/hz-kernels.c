@@ -438,5 +438,222 @@ wino_output_row (const float *m,
     }
 }
 
+/* ---- Winograd F(4x4, 3x3) (Lavin and Gray's points 0, 1, -1, 2, -2) ---- */
+
+/* The 4 floats a stride apart, phase k of the 4 VEC at p: vector k holds
+ * p[4 i + k] for i < VEC. */
+static inline void
+deinterleave4 (const float *p,
+               Vec          out[4])
+{
+  Lanes e, o;
+  Vec a[4], ev[2], od[2];
+  int i;
+
+  for (i = 0; i < VEC; i++)
+    {
+      e[i] = 2 * i;
+      o[i] = 2 * i + 1;
+    }
+  for (i = 0; i < 4; i++)
+    memcpy (&a[i], p + i * VEC, sizeof a[i]);
+  ev[0] = __builtin_shuffle (a[0], a[1], e);   /* floats 0, 2, 4, ... of the first 2 VEC */
+  od[0] = __builtin_shuffle (a[0], a[1], o);
+  ev[1] = __builtin_shuffle (a[2], a[3], e);
+  od[1] = __builtin_shuffle (a[2], a[3], o);
+  out[0] = __builtin_shuffle (ev[0], ev[1], e);   /* 0, 4, 8, ... */
+  out[2] = __builtin_shuffle (ev[0], ev[1], o);   /* 2, 6, ... */
+  out[1] = __builtin_shuffle (od[0], od[1], e);   /* 1, 5, ... */
+  out[3] = __builtin_shuffle (od[0], od[1], o);   /* 3, 7, ... */
+}
+
+/* The 4 vectors at in as 4 VEC floats at p, p[4 i + k] = in[k][i]. */
+static inline void
+interleave4 (const Vec in[4],
+             float    *p)
+{
+  Lanes lo, hi;
+  Vec a[2], b[2], r;
+  int i;
+
+  for (i = 0; i < VEC; i++)   /* pairs: x0 y0 x1 y1 ... of two vectors */
+    {
+      lo[i] = i / 2 + (i % 2) * VEC;
+      hi[i] = (VEC + i) / 2 + (i % 2) * VEC;
+    }
+  a[0] = __builtin_shuffle (in[0], in[2], lo);   /* 0 2 | 4 6 | ... phases 0 and 2 */
+  a[1] = __builtin_shuffle (in[0], in[2], hi);
+  b[0] = __builtin_shuffle (in[1], in[3], lo);
+  b[1] = __builtin_shuffle (in[1], in[3], hi);
+  r = __builtin_shuffle (a[0], b[0], lo);
+  memcpy (p, &r, sizeof r);
+  r = __builtin_shuffle (a[0], b[0], hi);
+  memcpy (p + VEC, &r, sizeof r);
+  r = __builtin_shuffle (a[1], b[1], lo);
+  memcpy (p + 2 * VEC, &r, sizeof r);
+  r = __builtin_shuffle (a[1], b[1], hi);
+  memcpy (p + 3 * VEC, &r, sizeof r);
+}
+
+/* B^T x of 6 values (x[0] to x[5]), into e[0..5]. */
+#define WINO4_B(T, x, e) \
+  do \
+    { \
+      T x0_ = x[0], x1_ = x[1], x2_ = x[2], x3_ = x[3], x4_ = x[4], x5_ = x[5]; \
+      e[0] = 4.0f * x0_ - 5.0f * x2_ + x4_; \
+      e[1] = x3_ + x4_ - 4.0f * (x1_ + x2_); \
+      e[2] = x4_ - x3_ + 4.0f * (x1_ - x2_); \
+      e[3] = x4_ - x2_ + 2.0f * (x3_ - x1_); \
+      e[4] = x4_ - x2_ + 2.0f * (x1_ - x3_); \
+      e[5] = 4.0f * x1_ - 5.0f * x3_ + x5_; \
+    } \
+  while (0)
+
+/* One tile's (or VEC tiles') B^T d B from x[r][k], column 4 t + k of row r. */
+#define WINO4_INPUT(T, x, put) \
+  do \
+    { \
+      int i_, k_; \
+      T e_[6][6], f_[6]; \
+      for (k_ = 0; k_ < 6; k_++) \
+        { \
+          T c_[6]; \
+          _Pragma ("GCC unroll 6") \
+          for (i_ = 0; i_ < 6; i_++) \
+            c_[i_] = x[i_][k_]; \
+          WINO4_B (T, c_, f_); \
+          for (i_ = 0; i_ < 6; i_++) \
+            e_[i_][k_] = f_[i_]; \
+        } \
+      for (i_ = 0; i_ < 6; i_++) \
+        { \
+          WINO4_B (T, e_[i_], f_); \
+          for (k_ = 0; k_ < 6; k_++) \
+            put (6 * i_ + k_, f_[k_]); \
+        } \
+    } \
+  while (0)
+
+static void
+wino4_input_row (const float *d,
+                 int          tw,
+                 float       *v,
+                 gsize        stride)
+{
+  int ww = 4 * tw + 2, t = 0, r, k;
+
+  /* VEC tiles, their columns deinterleaved, and the next tiles' first two:
+   * the last reads 2 floats past the row's end, unused (hz-ops.c keeps
+   * them in its scratch). */
+  for (; t + VEC <= tw; t += VEC)
+    {
+      Vec x[6][6];
+
+#define PUT_VEC(p, val) \
+  do { Vec val_ = (val); memcpy (v + (p) * stride + t, &val_, sizeof val_); } while (0)
+      for (r = 0; r < 6; r++)
+        {
+          Vec ph[4], next[4];
+
+          deinterleave4 (d + (gsize) r * ww + 4 * t, ph);
+          deinterleave4 (d + (gsize) r * ww + 4 * t + 4, next);
+          for (k = 0; k < 4; k++)
+            x[r][k] = ph[k];
+          x[r][4] = next[0];
+          x[r][5] = next[1];
+        }
+      WINO4_INPUT (Vec, x, PUT_VEC);
+#undef PUT_VEC
+    }
+  for (; t < tw; t++)
+    {
+      float x[6][6];
+
+#define PUT_FLOAT(p, val) (v[(p) * stride + t] = (val))
+      for (r = 0; r < 6; r++)
+        for (k = 0; k < 6; k++)
+          x[r][k] = d[(gsize) r * ww + 4 * t + k];
+      WINO4_INPUT (float, x, PUT_FLOAT);
+#undef PUT_FLOAT
+    }
+}
+
+/* A^T m of 6 values (m (0) to m (5)), into s[0..3]. */
+#define WINO4_A(T, m, s) \
+  do \
+    { \
+      T a_ = m (1) + m (2), b_ = m (1) - m (2), c_ = m (3) + m (4), d_ = m (3) - m (4); \
+      s[0] = m (0) + a_ + c_; \
+      s[1] = b_ + 2.0f * d_; \
+      s[2] = a_ + 4.0f * c_; \
+      s[3] = b_ + 8.0f * d_ + m (5); \
+    } \
+  while (0)
+
+static void
+wino4_output_row (const float *m,
+                  gsize        stride,
+                  int          tw,
+                  int          wo,
+                  float       *y[4])
+{
+  int t = 0, j, i, full = MIN (tw, wo / 4);   /* tiles whose 4 columns are in the output */
+
+  for (; t + VEC <= full; t += VEC)
+    {
+      Vec mm[36], s[4][6];
+
+      for (j = 0; j < 36; j++)
+        memcpy (&mm[j], m + j * stride + t, sizeof mm[j]);
+      for (j = 0; j < 6; j++)   /* A^T m down the columns, then across */
+        {
+#define COL(r) mm[6 * (r) + j]
+          Vec c[4];
+
+          WINO4_A (Vec, COL, c);
+          for (i = 0; i < 4; i++)
+            s[i][j] = c[i];
+#undef COL
+        }
+      for (i = 0; i < 4; i++)
+        if (y[i])
+          {
+            Vec o[4];
+
+#define ROW(k) s[i][k]
+            WINO4_A (Vec, ROW, o);
+#undef ROW
+            interleave4 (o, y[i] + 4 * t);
+          }
+    }
+  for (; t < tw; t++)
+    {
+      float s[4][6];
+
+      for (j = 0; j < 6; j++)
+        {
+#define COL(r) m[(6 * (r) + j) * stride + t]
+          float c[4];
+
+          WINO4_A (float, COL, c);
+          for (i = 0; i < 4; i++)
+            s[i][j] = c[i];
+#undef COL
+        }
+      for (i = 0; i < 4; i++)
+        if (y[i])
+          {
+            float o[4];
+
+#define ROW(k) s[i][k]
+            WINO4_A (float, ROW, o);
+#undef ROW
+            for (j = 0; j < 4 && 4 * t + j < wo; j++)
+              y[i][4 * t + j] = o[j];
+          }
+    }
+}
+
 const HzKernels HZ_KERNELS_ID = { HZ_KERNELS_NAME, VEC, SPAN_OB, span_products, matrix_products, tap_sums,
-                                    wino_input_row, wino_output_row };
+                                    wino_input_row, wino_output_row, wino4_input_row,
+                                    wino4_output_row };

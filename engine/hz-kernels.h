@@ -77,6 +77,19 @@ typedef struct
                            int          wo,
                            float       *y0,
                            float       *y1);
+
+  /* The same for Winograd F(4x4, 3x3): tiles of 4 x 4 outputs from 6 padded
+   * input rows (ww = 4 tw + 2 floats each) into 36 planes, and back into
+   * the 4 output rows y[0..3] (NULL past the output). */
+  void (*wino4_input_row) (const float *d,
+                           int          tw,
+                           float       *v,
+                           gsize        stride);
+  void (*wino4_output_row) (const float *m,
+                            gsize        stride,
+                            int          tw,
+                            int          wo,
+                            float       *y[4]);
 } HzKernels;
 
 #define HZ_TAPS_MAX 49

@@ -52,9 +52,10 @@ struct _HzNet
   HzConv  conv10;
   float  *bn;     /* every BatchNorm's scale and shift */
   /* See winograd_conv: whether a conv may run as Winograd, and its
-   * transformed weights, made on first use under the lock (make_winograd). */
+   * transformed weights for tiles of 2 and 4, made on first use under the
+   * lock (make_winograd). */
   gboolean winograd_ok[2 * N_STAGES + 1 + 3 * (N_STAGES - 1)];
-  float   *winograd[2 * N_STAGES + 1 + 3 * (N_STAGES - 1)];
+  float   *winograd[2 * N_STAGES + 1 + 3 * (N_STAGES - 1)][2];
   GMutex   winograd_lock;
 };
 
@@ -275,8 +276,9 @@ hz_net_new (const HzWeights *weights,
   g_assert (bn == net->bn + bn_floats (width));
 
   /* The content encoder's and decoder's 3 x 3 convs run as direct
-   * convolutions, and as Winograd F(2x2, 3x3) on images large enough for it
-   * (hz-ops.c) from 32 channels in and out: with fewer the transforms cost
+   * convolutions, and as Winograd on images large enough for it (hz-ops.c
+   * picks F(2x2, 3x3) or, for the narrow ones on large outputs, F(4x4,
+   * 3x3)) from 32 channels in and out: with fewer the transforms cost
    * more than they save (measured at 64 to 256 px, full width and width 8).
    * Up to 256 out: the transformed weights (16/9 of theirs) of the wider
    * ones, on the smallest images, would cost too much memory (peak RSS of a
@@ -314,7 +316,10 @@ hz_net_free (HzNet *net)
   if (!net)
     return;
   for (i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
-    g_free (net->winograd[i]);
+    {
+      g_free (net->winograd[i][0]);
+      g_free (net->winograd[i][1]);
+    }
   g_mutex_clear (&net->winograd_lock);
   g_free (net->bn);
   g_free (net);
@@ -401,12 +406,13 @@ make_winograd (const HzConv *conv,
 {
   HzNet *net = data;
 
+  int tile = hz_conv_winograd_tile (conv, h, w);
+
   for (int i = 0; i < (int) G_N_ELEMENTS (net->winograd); i++)
-    if (winograd_conv (net, i) == conv && net->winograd_ok[i] && !net->winograd[i]
-        && hz_conv_winograd_used (conv, h, w))
+    if (winograd_conv (net, i) == conv && net->winograd_ok[i] && tile && !net->winograd[i][tile / 4])
       {
-        net->winograd[i] = hz_conv_winograd_weights (conv);
-        g_atomic_pointer_set (&winograd_conv (net, i)->winograd, net->winograd[i]);
+        net->winograd[i][tile / 4] = hz_conv_winograd_weights (conv, tile);
+        g_atomic_pointer_set (&winograd_conv (net, i)->winograd[tile / 4], net->winograd[i][tile / 4]);
       }
 }
 

@@ -90,11 +90,24 @@ thread_scratch_size (const HzConv *conv,
   return (gsize) conv->cin * conv->k * conv->k * rows * wo + row_buffer_size (conv, w);
 }
 
-/* ---- Winograd F(2x2, 3x3) (Lavin and Gray): each 2 x 2 output tile from
- * the 4 x 4 input tile d over it as A^T [(G g G^T) . (B^T d B)] A; the
- * products for all tiles are 16 matrix products, cout x cin by cin x tiles,
- * made by the kernels' matrix_products: unlike a gemm's, it packs nothing,
- * so chunks of a few tile rows do. The transforms are kernels too. */
+/* ---- Winograd F(m x m, 3x3) (Lavin and Gray): each m x m output tile
+ * from the a x a input tile d over it (a = m + 2) as
+ * A^T [(G g G^T) . (B^T d B)] A; the products for all tiles are a^2 matrix
+ * products, cout x cin by cin x tiles, made by the kernels'
+ * matrix_products: unlike a gemm's, it packs nothing, so chunks of a few
+ * tile rows do. The transforms are kernels too. F(4x4, 3x3) makes 36
+ * products for 16 outputs where F(2x2, 3x3) makes 64 (16 for 4), at a
+ * cost of 2.25 times its transformed weights: it takes the convs whose
+ * weights are small (WINO4_MAX_WEIGHTS), F(2x2, 3x3) the wider ones. */
+
+/* The convs that take F(4x4, 3x3): at most this cin x cout (the full
+ * width's two top levels and the third's first conv: their transformed
+ * weights 2.25 times F(2x2)'s would cost too much memory for the wider
+ * ones, a 256 px forward's peak at the target of 150 MB), on outputs of at
+ * least this a side (smaller ones have too few tiles a thread: at 32 and
+ * 16, two threads, F(4x4) took up to twice F(2x2)'s time). */
+#define WINO4_MAX_WEIGHTS (64 * 128)
+#define WINO4_MIN_SIDE 64
 
 /* Floats of transformed input and products that one thread makes at a
  * time: 512 KiB, within L2, unless that is under WINO_MIN_TILES tiles
@@ -113,36 +126,41 @@ hz_conv_winograd_ok (const HzConv *conv)
   return conv->k == 3 && conv->stride == 1 && conv->pad == 1;
 }
 
+
 float *
-hz_conv_winograd_weights (const HzConv *conv)
+hz_conv_winograd_weights (const HzConv *conv,
+                          int           tile)
 {
-  int cin = conv->cin, cout = conv->cout, o, c, i, j;
+  /* G of F(2x2, 3x3) and of F(4x4, 3x3) */
+  static const double g2[4][3] = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
+  static const double g4[6][3] = {
+    { 1.0 / 4, 0, 0 }, { -1.0 / 6, -1.0 / 6, -1.0 / 6 }, { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+    { 1.0 / 24, 1.0 / 12, 1.0 / 6 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 } };
+  int cin = conv->cin, cout = conv->cout, a = tile + 2, o, c, i, j, p;
   int ld = conv->weight_ld ? conv->weight_ld : cin * 9;
+  const double (*gm)[3] = tile == 4 ? g4 : g2;
   float *u;
 
-  g_return_val_if_fail (hz_conv_winograd_ok (conv), NULL);
-  u = g_new (float, (gsize) 16 * cout * cin);
+  g_return_val_if_fail (hz_conv_winograd_ok (conv) && (tile == 2 || tile == 4), NULL);
+  u = g_new (float, (gsize) a * a * cout * cin);
   for (o = 0; o < cout; o++)
     for (c = 0; c < cin; c++)
       {
         const float *g = conv->weight + (gsize) o * ld + (gsize) c * 9;
-        double t[4][3];   /* G g */
+        double t[6][3];   /* G g */
 
-        for (j = 0; j < 3; j++)
-          {
-            t[0][j] = g[j];
-            t[1][j] = 0.5 * ((double) g[j] + g[3 + j] + g[6 + j]);
-            t[2][j] = 0.5 * ((double) g[j] - g[3 + j] + g[6 + j]);
-            t[3][j] = g[6 + j];
-          }
-        for (i = 0; i < 4; i++)
-          {
-            double r[4] = { t[i][0], 0.5 * (t[i][0] + t[i][1] + t[i][2]),
-                            0.5 * (t[i][0] - t[i][1] + t[i][2]), t[i][2] };
+        for (i = 0; i < a; i++)
+          for (j = 0; j < 3; j++)
+            t[i][j] = gm[i][0] * g[j] + gm[i][1] * g[3 + j] + gm[i][2] * g[6 + j];
+        for (i = 0; i < a; i++)
+          for (j = 0; j < a; j++)
+            {
+              double r = 0.0;
 
-            for (j = 0; j < 4; j++)
-              u[((gsize) (i * 4 + j) * cout + o) * cin + c] = (float) r[j];
-          }
+              for (p = 0; p < 3; p++)
+                r += t[i][p] * gm[j][p];
+              u[((gsize) (i * a + j) * cout + o) * cin + c] = (float) r;
+            }
       }
   return u;
 }
@@ -150,11 +168,13 @@ hz_conv_winograd_weights (const HzConv *conv)
 /* Tile rows per chunk. */
 static int
 wino_chunk_rows (const HzConv *conv,
+                 int           tile,
                  int           th,
                  int           tw,
                  int           n_threads)
 {
-  gsize per_row = (gsize) 16 * (conv->cin + conv->cout) * tw;
+  int a = tile + 2;
+  gsize per_row = (gsize) a * a * (conv->cin + conv->cout) * tw;
 
   return even_chunk_rows (th, per_row, MAX (WINO_BUDGET, per_row * ((WINO_MIN_TILES + tw - 1) / tw)),
                           n_threads);
@@ -169,9 +189,9 @@ wino_pitch (int tw,
   return whole_vectors ((gsize) rows * tw);
 }
 
-/* Floats from one of the 16 sets of planes (channels of them, np apart)
- * to the next: a cache line more than the planes, so that the 16 floats of
- * a tile, one in each set, do not all fall in one set of L1 (the planes
+/* Floats from one of the a^2 sets of planes (channels of them, np apart)
+ * to the next: a cache line more than the planes, so that the a^2 floats
+ * of a tile, one in each set, do not all fall in one set of L1 (the planes
  * are often a multiple of 4 KiB). */
 static gsize
 wino_set_stride (int   channels,
@@ -181,16 +201,19 @@ wino_set_stride (int   channels,
 }
 
 /* One thread's scratch: transformed input, products, the padded input rows
- * under a chunk of one channel, and upsampling's row. */
+ * under a chunk of one channel, and upsampling's row (which also takes
+ * what the input kernel reads past the last row). */
 static gsize
 wino_thread_scratch (const HzConv *conv,
+                     int           m,
                      int           w,
                      int           tw,
                      int           rows)
 {
+  int a = m + 2;
   gsize np = wino_pitch (tw, rows);
-  gsize n = 16 * (wino_set_stride (conv->cin, np) + wino_set_stride (conv->cout, np))
-            + (gsize) (2 * rows + 2) * (2 * tw + 2) + w;
+  gsize n = (gsize) a * a * (wino_set_stride (conv->cin, np) + wino_set_stride (conv->cout, np))
+            + (gsize) (m * rows + 2) * (m * tw + 2) + MAX (w, 2);
 
   return (n + 15) & ~(gsize) 15;   /* every thread's planes on 64 bytes */
 }
@@ -403,6 +426,7 @@ typedef struct
   int           groups;   /* of output channels, each chunk of rows split into (direct path) */
   float        *out, *scratch;
   gsize         per_thread;
+  int           tile;     /* Winograd's: 2 or 4 */
 } ConvJob;
 
 /* ---- direct convolution, stride 1 or 2 (any kernel size, padding,
@@ -642,10 +666,11 @@ direct_conv2d (ConvJob *job,
 }
 
 /* Transformed input B^T d B of tile rows [ty0, ty1) (tw tiles each) into
- * v: 16 sets (stride apart) of cin planes, np apart. rows holds the padded
+ * v: a^2 sets (stride apart) of cin planes, np apart. rows holds the padded
  * rows under them, made once. */
 static void
 wino_input (const HzConv *conv,
+            int           m,
             const float  *in,
             int           h,
             int           w,
@@ -657,7 +682,8 @@ wino_input (const HzConv *conv,
             gsize         stride,
             float        *rows)
 {
-  int ww = 2 * tw + 2, nr = 2 * (ty1 - ty0) + 2, wp = (conv->upsample ? 2 * w : w) + 2;
+  int ww = m * tw + 2, nr = m * (ty1 - ty0) + 2;
+  int wp = (conv->upsample ? 2 * w : w) + 2;
   float *tmp = rows + (gsize) nr * ww;
   const HzKernels *kern = hz_kernels ();
   int c, r, i;
@@ -671,20 +697,24 @@ wino_input (const HzConv *conv,
         {
           float *prow = rows + (gsize) i * ww;
 
-          padded_row (conv, x, h, w, 2 * ty0 + i, prow, tmp);
-          if (ww > wp)   /* odd width: the last tile's unused column */
-            prow[wp] = 0.0f;
+          padded_row (conv, x, h, w, m * ty0 + i, prow, tmp);
+          if (ww > wp)   /* the last tile's columns past the input's */
+            memset (prow + wp, 0, sizeof (float) * (ww - wp));
         }
       for (r = 0; r < ty1 - ty0; r++)
-        kern->wino_input_row (rows + (gsize) 2 * r * ww, tw, vc + (gsize) r * tw, stride);
+        if (m == 4)
+          kern->wino4_input_row (rows + (gsize) 4 * r * ww, tw, vc + (gsize) r * tw, stride);
+        else
+          kern->wino_input_row (rows + (gsize) 2 * r * ww, tw, vc + (gsize) r * tw, stride);
     }
 }
 
-/* Output tiles A^T m A of the products m (16 sets, stride apart, of cout
- * planes, np apart) into
- * out's rows from 2 ty0, dropping what falls outside ho x wo, then the epilogue. */
+/* Output tiles A^T m A of the products m (a^2 sets, stride apart, of cout
+ * planes, np apart) into out's rows from m ty0, dropping what falls outside
+ * ho x wo, then the epilogue. */
 static void
 wino_output (const HzConv *conv,
+             int           tm,
              const float  *m,
              int           ty0,
              int           ty1,
@@ -696,20 +726,23 @@ wino_output (const HzConv *conv,
              gsize         stride)
 {
   const HzKernels *kern = hz_kernels ();
-  int o, r;
+  int o, r, k;
 
   for (o = 0; o < conv->cout; o++)
     for (r = 0; r < ty1 - ty0; r++)
       {
         const float *mr = m + (gsize) o * np + (gsize) r * tw;
-        int oy = 2 * (ty0 + r);
-        float *y0 = out + ((gsize) o * ho + oy) * wo;
-        float *y1 = oy + 1 < ho ? y0 + wo : NULL;
+        int oy = tm * (ty0 + r);
+        float *y[4];
 
-        kern->wino_output_row (mr, stride, tw, wo, y0, y1);
-        epilogue_channel (conv, o, y0, y0, wo);
-        if (y1)
-          epilogue_channel (conv, o, y1, y1, wo);
+        for (k = 0; k < tm; k++)
+          y[k] = oy + k < ho ? out + ((gsize) o * ho + oy + k) * wo : NULL;
+        if (tm == 4)
+          kern->wino4_output_row (mr, stride, tw, wo, y);
+        else
+          kern->wino_output_row (mr, stride, tw, wo, y[0], y[1]);
+        for (k = 0; k < tm && y[k]; k++)
+          epilogue_channel (conv, o, y[k], y[k], wo);
       }
 }
 
@@ -720,20 +753,21 @@ wino_chunk (int      i,
 {
   const ConvJob *job = data;
   const HzConv *conv = job->conv;
-  int th = (job->ho + 1) / 2, tw = (job->wo + 1) / 2;
+  int tm = job->tile, sets = (tm + 2) * (tm + 2);
+  int th = (job->ho + tm - 1) / tm, tw = (job->wo + tm - 1) / tm;
   int ty0 = i * job->rows, ty1 = MIN (th, ty0 + job->rows), xi, c;
   gsize n = (gsize) (ty1 - ty0) * tw, np = wino_pitch (tw, job->rows);
   gsize vs = wino_set_stride (conv->cin, np), ms = wino_set_stride (conv->cout, np);
-  float *v = job->scratch + job->per_thread * slot, *m = v + 16 * vs;
+  float *v = job->scratch + job->per_thread * slot, *m = v + sets * vs;
 
-  wino_input (conv, job->in, job->h, job->w, ty0, ty1, tw, v, np, vs, m + 16 * ms);
-  for (xi = 0; xi < 16; xi++)
+  wino_input (conv, tm, job->in, job->h, job->w, ty0, ty1, tw, v, np, vs, m + sets * ms);
+  for (xi = 0; xi < sets; xi++)
     for (c = 0; c < conv->cin; c++)   /* the last vector's tiles past the chunk's */
       memset (v + xi * vs + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
-  for (xi = 0; xi < 16; xi++)
-    hz_kernels ()->matrix_products (conv->winograd + (gsize) xi * conv->cout * conv->cin, conv->cin,
+  for (xi = 0; xi < sets; xi++)
+    hz_kernels ()->matrix_products (conv->winograd[tm / 4] + (gsize) xi * conv->cout * conv->cin, conv->cin,
                                     conv->cin, v + xi * vs, (int) np, 0, conv->cout, m + xi * ms);
-  wino_output (conv, m, ty0, ty1, tw, job->ho, job->wo, job->out, np, ms);
+  wino_output (conv, tm, m, ty0, ty1, tw, job->ho, job->wo, job->out, np, ms);
 }
 
 /* hz_conv2d's Winograd path, by chunks of tile rows as the im2col one. */
@@ -741,10 +775,10 @@ static void
 wino_conv2d (ConvJob *job,
              int      nt)
 {
-  int th = (job->ho + 1) / 2, tw = (job->wo + 1) / 2;
+  int tm = job->tile, th = (job->ho + tm - 1) / tm, tw = (job->wo + tm - 1) / tm;
 
-  job->rows = wino_chunk_rows (job->conv, th, tw, nt);
-  job->per_thread = wino_thread_scratch (job->conv, job->w, tw, job->rows);
+  job->rows = wino_chunk_rows (job->conv, tm, th, tw, nt);
+  job->per_thread = wino_thread_scratch (job->conv, tm, job->w, tw, job->rows);
   hz_parallel_for ((th + job->rows - 1) / job->rows, nt, wino_chunk, job);
 }
 
@@ -860,33 +894,38 @@ small_conv2d (ConvJob *job,
   hz_parallel_for (job->groups, nt, small_chunk, job);
 }
 
-/* Whether conv, given Winograd weights, takes that path on an output of ho
- * x wo. */
-static gboolean
+/* The tile with which conv, given its Winograd weights, takes that path on
+ * an output of ho x wo, or 0. */
+static int
 winograd_wanted (const HzConv *conv,
                  int           ho,
                  int           wo)
 {
-  return !use_small (conv, ho, wo)
-         && (!conv->direct || (ho >= WINO_MIN_SIDE && wo >= WINO_MIN_SIDE));
+  if (use_small (conv, ho, wo) || (conv->direct && (ho < WINO_MIN_SIDE || wo < WINO_MIN_SIDE)))
+    return 0;
+  return conv->cin * conv->cout <= WINO4_MAX_WEIGHTS && ho >= WINO4_MIN_SIDE && wo >= WINO4_MIN_SIDE
+         ? 4 : 2;
 }
 
-gboolean
-hz_conv_winograd_used (const HzConv *conv,
+int
+hz_conv_winograd_tile (const HzConv *conv,
                        int           h,
                        int           w)
 {
   return winograd_wanted (conv, hz_conv_out_size (conv, h), hz_conv_out_size (conv, w));
 }
 
-/* Whether conv runs as Winograd on an output of ho x wo. Its weights may be
- * set by another thread meanwhile (hz-net.c makes them on first use). */
-static gboolean
+/* The tile with which conv runs as Winograd on an output of ho x wo, or 0.
+ * Its weights may be set by another thread meanwhile (hz-net.c makes them
+ * on first use). */
+static int
 use_winograd (const HzConv *conv,
               int           ho,
               int           wo)
 {
-  return __atomic_load_n (&conv->winograd, __ATOMIC_ACQUIRE) && winograd_wanted (conv, ho, wo);
+  int tile = winograd_wanted (conv, ho, wo);
+
+  return tile && __atomic_load_n (&conv->winograd[tile / 4], __ATOMIC_ACQUIRE) ? tile : 0;
 }
 
 gsize
@@ -902,8 +941,11 @@ hz_conv_scratch_size (const HzConv *conv,
     return small_columns (conv, ho, wo)
            + nt * small_thread_scratch (conv, w, ho, wo, small_groups (conv, nt));
   if (use_winograd (conv, ho, wo))
-    return nt * wino_thread_scratch (conv, w, (wo + 1) / 2,
-                                     wino_chunk_rows (conv, (ho + 1) / 2, (wo + 1) / 2, nt));
+    {
+      int tm = use_winograd (conv, ho, wo), th = (ho + tm - 1) / tm, tw = (wo + tm - 1) / tm;
+
+      return nt * wino_thread_scratch (conv, tm, w, tw, wino_chunk_rows (conv, tm, th, tw, nt));
+    }
   if (conv->direct)
     {
       int groups;
@@ -988,11 +1030,11 @@ hz_conv2d (const HzConv *conv,
 {
   int nt = resolve_threads (n_threads);
   ConvJob job = { conv, in, h, w, hz_conv_out_size (conv, h), hz_conv_out_size (conv, w), 0, 1,
-                  out, scratch, 0 };
+                  out, scratch, 0, 0 };
 
   if (use_small (conv, job.ho, job.wo))
     small_conv2d (&job, nt);
-  else if (use_winograd (conv, job.ho, job.wo))
+  else if ((job.tile = use_winograd (conv, job.ho, job.wo)))
     wino_conv2d (&job, nt);
   else if (conv->direct)
     direct_conv2d (&job, nt);

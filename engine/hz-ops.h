@@ -1,6 +1,7 @@
 /* The network's operators on planar C x H x W float32 tensors (batch 1),
  * with PyTorch's semantics. Convolutions run direct, as Winograd F(2x2, 3x3)
- * or through im2col and hz_sgemm (HzConv), on hz_parallel_for's threads. */
+ * or F(4x4, 3x3), or through im2col and hz_sgemm (HzConv), on
+ * hz_parallel_for's threads. */
 #ifndef HZ_OPS_H
 #define HZ_OPS_H
 
@@ -34,7 +35,7 @@ typedef struct
   HzAct         act;
   const float  *scale;     /* cout, or NULL: no BatchNorm */
   const float  *shift;     /* cout, with scale */
-  const float  *winograd;  /* hz_conv_winograd_weights, or NULL */
+  const float  *winograd[2];   /* hz_conv_winograd_weights for tiles of 2 and of 4, or NULL */
   gboolean      direct;    /* the direct path (hz_conv_direct_ok): with winograd,
                             * for outputs too small for Winograd; neither: im2col */
 } HzConv;
@@ -55,17 +56,20 @@ hz_reflect_index (int i, int n)
   return i < n ? i : period - i;
 }
 
-/* Whether conv can run as Winograd F(2x2, 3x3): 3 x 3, stride 1, pad 1
+/* Whether conv can run as Winograd F(m x m, 3x3): 3 x 3, stride 1, pad 1
  * (any padding mode, upsampling or not). */
 gboolean hz_conv_winograd_ok  (const HzConv *conv);
-/* conv's weights transformed for Winograd F(2x2, 3x3): 16 x cout x cin
- * (g_free them); set conv->winograd to them to use that path. */
-float  *hz_conv_winograd_weights (const HzConv *conv);
-/* Whether conv, with them, runs as Winograd on an input of h x w (outputs
- * of at most 64 pixels, and with direct of under 16 a side, do not). */
-gboolean hz_conv_winograd_used (const HzConv *conv,
-                                int           h,
-                                int           w);
+/* conv's weights transformed for Winograd F(tile x tile, 3x3), tile 2 or
+ * 4: (tile + 2)^2 x cout x cin (g_free them); set conv->winograd[tile / 4]
+ * to them to use that path. */
+float  *hz_conv_winograd_weights (const HzConv *conv,
+                                  int           tile);
+/* The tile with which conv, given its weights, runs as Winograd on an
+ * input of h x w, or 0 (outputs of at most 64 pixels, and with direct of
+ * under 16 a side, do not; see hz-ops.c for which take 4). */
+int     hz_conv_winograd_tile (const HzConv *conv,
+                               int           h,
+                               int           w);
 
 /* Whether conv can run as a direct convolution (set conv->direct): stride 1
  * (any kernel size, padding mode, upsampling or not) or 2 (no upsampling). */

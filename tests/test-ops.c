@@ -9,8 +9,30 @@
 /* float32 sums over up to a few thousand terms against double ones */
 #define NMSE_TOL 1e-10
 #define MAX_ERR_TOL 1e-5   /* on outputs of order 1 */
+/* Winograd F(4x4, 3x3): its transforms (coefficients up to 5 on the
+ * input, 8 on the output, both ways) amplify float rounding, measured up
+ * to 4.0e-5 here (64 input channels; F(2x2, 3x3) 4.8e-7 on 5); the NMSE
+ * holds, and the network's golden tests against PyTorch keep theirs. */
+#define WINO4_MAX_ERR_TOL 1e-4
 #define GUARD    64
 #define SENTINEL 1234.5f
+
+static void
+check_within (const char  *what,
+              const float *got,
+              const float *want,
+              gsize        n,
+              double       tol,
+              double       max_err_tol)
+{
+  double nmse = testgen_nmse (got, want, n);
+  double max_err = testgen_max_abs_diff (got, want, n);
+
+  g_test_message ("%s: NMSE %.3g, max abs error %.3g (%" G_GSIZE_FORMAT " values)",
+                  what, nmse, max_err, n);
+  g_assert_cmpfloat (nmse, <=, tol);
+  g_assert_cmpfloat (max_err, <=, max_err_tol);
+}
 
 static void
 check (const char  *what,
@@ -19,13 +41,7 @@ check (const char  *what,
        gsize        n,
        double       tol)
 {
-  double nmse = testgen_nmse (got, want, n);
-  double max_err = testgen_max_abs_diff (got, want, n);
-
-  g_test_message ("%s: NMSE %.3g, max abs error %.3g (%" G_GSIZE_FORMAT " values)",
-                  what, nmse, max_err, n);
-  g_assert_cmpfloat (nmse, <=, tol);
-  g_assert_cmpfloat (max_err, <=, MAX_ERR_TOL);
+  check_within (what, got, want, n, tol, MAX_ERR_TOL);
 }
 
 /* Generated floats followed by GUARD sentinels. */
@@ -197,7 +213,8 @@ static const ConvCase conv_cases[] =
   { "upsample 3x3 zero",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, IM2COL },
   { "upsample 3x3 on 1x1",    3,  2,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 1, 1, IM2COL },
   { "upsample 3x3 chunked",   96, 8,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_LEAKY, TRUE,  20, 64, IM2COL },
-  /* Winograd F(2x2, 3x3): odd sizes (partial tiles), chunks, upsampling, reflection */
+  /* Winograd F(2x2, 3x3) and, from 64 outputs a side for narrow convs, F(4x4, 3x3): odd
+   * sizes (partial tiles), chunks, upsampling, reflection */
   { "winograd leaky+bn",      5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, WINOGRAD },
   { "winograd on 1x1",        3,  4,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 1, 1, WINOGRAD },
   { "winograd on 2x3",        4,  5,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_RELU,  FALSE, 2, 3, WINOGRAD },
@@ -205,6 +222,9 @@ static const ConvCase conv_cases[] =
   { "winograd reflect",       6,  3,  3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  7, 9, WINOGRAD },
   { "winograd upsample",      4,  6,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_NONE,  FALSE, 6, 5, WINOGRAD },
   { "winograd upsample chunked", 96, 8, 3, 1, 1, HZ_PAD_ZERO,  TRUE,  HZ_ACT_LEAKY, TRUE,  41, 63, WINOGRAD },
+  { "winograd 4x4 partial tiles", 6, 5, 3, 1, 1, HZ_PAD_REFLECT, FALSE, HZ_ACT_RELU,  TRUE,  67, 65, WINOGRAD },
+  { "winograd 4x4 upsample odd", 5, 7,  3, 1, 1, HZ_PAD_ZERO,    TRUE,  HZ_ACT_LEAKY, TRUE,  33, 35, WINOGRAD },
+  { "winograd 2x2 wide, large", 96, 96, 3, 1, 1, HZ_PAD_ZERO,  FALSE, HZ_ACT_LEAKY, TRUE,  66, 70, WINOGRAD },
   /* direct: partial vectors and output-channel blocks, chunks, upsampling, reflection, 7x7, stride 2 */
   { "direct leaky+bn",        5,  7,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_LEAKY, TRUE,  13, 17, DIRECT },
   { "direct on 1x1",          3,  4,  3, 1, 1, HZ_PAD_ZERO,    FALSE, HZ_ACT_NONE,  FALSE, 1, 1, DIRECT },
@@ -285,8 +305,11 @@ test_conv (gconstpointer data)
     naive_conv (&cv, in, hin, win, want);
 
   cv.upsample = tc->upsample;
-  if (tc->path == WINOGRAD || tc->path == BOTH)
-    cv.winograd = hz_conv_winograd_weights (&cv);
+  if (tc->path == WINOGRAD || tc->path == BOTH)   /* both tiles: the size picks one */
+    {
+      cv.winograd[0] = hz_conv_winograd_weights (&cv, 2);
+      cv.winograd[1] = hz_conv_winograd_weights (&cv, 4);
+    }
   cv.direct = tc->path == DIRECT || tc->path == BOTH;
   g_assert_cmpint (hz_conv_out_size (&cv, tc->h), ==, ho);
   g_assert_cmpint (hz_conv_out_size (&cv, tc->w), ==, wo);
@@ -299,7 +322,8 @@ test_conv (gconstpointer data)
       char *what = g_strdup_printf ("%s, %d thread(s)", tc->name, nt);
 
       hz_conv2d (&cv, in, tc->h, tc->w, out, scratch, nt);
-      check (what, out, want, n_out, NMSE_TOL);
+      check_within (what, out, want, n_out, NMSE_TOL,
+                    hz_conv_winograd_tile (&cv, tc->h, tc->w) == 4 ? WINO4_MAX_ERR_TOL : MAX_ERR_TOL);
       assert_guard (scratch, n_scratch);
       assert_guard (out, n_out);
       assert_guard (in, n_in);
@@ -315,7 +339,8 @@ test_conv (gconstpointer data)
   g_free (in);
   g_free (up);
   g_free (want);
-  g_free ((gpointer) cv.winograd);
+  g_free ((gpointer) cv.winograd[0]);
+  g_free ((gpointer) cv.winograd[1]);
 }
 
 /* A conv over [x; planes constant over the image] as the conv over x with

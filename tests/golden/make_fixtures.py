@@ -27,12 +27,14 @@ MASK = (1 << 64) - 1
 # name, width, content h x w, reference h x w, which taps to keep (None: all).
 # a: padding on every side (14 x 27 -> 16 x 32), odd reference sizes through the stride-2 convs;
 # b: no padding at all; c: the smallest reference PyTorch's reflection padding accepts (9 x 9);
-# n: the network at width 8 (every channel count / 4), every layer.
+# n: the network at width 8 (every channel count / 4), every layer;
+# w: outputs of 64 a side at the top level, where the engine takes Winograd F(4x4, 3x3).
 CASES = [
     ('a', 32, 14, 27, 27, 35, None),
     ('b', 32, 32, 48, 16, 21, ['style', 'se_1', 'conv10', 'output']),
     ('c', 32, 40, 56, 9, 11, ['style', 'output']),
     ('n', 8, 14, 27, 23, 40, None),
+    ('w', 32, 64, 64, 16, 21, ['bn1_2', 'conv9_2', 'output']),
 ]
 # Pull-push fills: name, channels, h x w (odd sides, a single row, one side a power of two).
 FILLS = [('f1', 3, 13, 10), ('f2', 2, 33, 17), ('f3', 1, 1, 7), ('f4', 3, 32, 9)]

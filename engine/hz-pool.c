@@ -43,10 +43,14 @@ job_run (Job *job,
 }
 
 /* Microseconds a pool thread waits for the next job, and a caller for its
- * helpers, before sleeping: a forward's layers follow each other closely.
- * By the clock, not by turns: a pause takes from a few cycles to over a
- * hundred, depending on the CPU. */
-#define POOL_SPIN_US 200
+ * helpers, before sleeping: a forward's layers follow each other closely,
+ * and a thread woken from sleep, on a virtual machine, takes a while to
+ * come (a 64 px full-width forward on 2 threads after 30 ms of idle, three
+ * alternating runs of bench-net: 13-14 ms with 200 us, 12-14 with 1000,
+ * against ONNX Runtime 1.06-1.19 and 1.20-1.29 times; the tool's and the
+ * plug-in's runs no slower). By the clock, not by turns: a pause takes from
+ * a few cycles to over a hundred, depending on the CPU. */
+#define POOL_SPIN_US 1000
 
 static void
 cpu_relax (void)

@@ -386,10 +386,8 @@ wino_output_row (const float *m,
                  gsize        stride,
                  int          tw,
                  int          wo,
-                 float       *y0,
-                 float       *y1)
+                 float       *y[])
 {
-  float *y[2] = { y0, y1 };
   int t = 0, j, i, full = MIN (tw, wo / 2);   /* tiles whose both columns are in the output */
   Lanes lo, hi;
 
@@ -595,7 +593,7 @@ wino4_output_row (const float *m,
                   gsize        stride,
                   int          tw,
                   int          wo,
-                  float       *y[4])
+                  float       *y[])
 {
   int t = 0, j, i, full = MIN (tw, wo / 4);   /* tiles whose 4 columns are in the output */
 

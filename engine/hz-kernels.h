@@ -70,17 +70,17 @@ typedef struct
 
   /* Its output transform A^T m A of one row of tw tiles of one output
    * channel, from the 16 planes of products at m (stride apart) into the
-   * output rows y0 and y1 (NULL past the output) of wo outputs. */
+   * output rows y[0] and y[1] (NULL past the output) of wo outputs. */
   void (*wino_output_row) (const float *m,
                            gsize        stride,
                            int          tw,
                            int          wo,
-                           float       *y0,
-                           float       *y1);
+                           float       *y[]);
 
   /* The same for Winograd F(4x4, 3x3): tiles of 4 x 4 outputs from 6 padded
    * input rows (ww = 4 tw + 2 floats each) into 36 planes, and back into
-   * the 4 output rows y[0..3] (NULL past the output). */
+   * the 4 output rows y[0..3] (NULL past the output). The two sizes'
+   * kernels take the same arguments. */
   void (*wino4_input_row) (const float *d,
                            int          tw,
                            float       *v,
@@ -89,7 +89,7 @@ typedef struct
                             gsize        stride,
                             int          tw,
                             int          wo,
-                            float       *y[4]);
+                            float       *y[]);
 } HzKernels;
 
 #define HZ_TAPS_MAX 49

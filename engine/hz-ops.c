@@ -686,6 +686,8 @@ wino_input (const HzConv *conv,
   int wp = (conv->upsample ? 2 * w : w) + 2;
   float *tmp = rows + (gsize) nr * ww;
   const HzKernels *kern = hz_kernels ();
+  void (*input_row) (const float *, int, float *, gsize) = m == 4 ? kern->wino4_input_row
+                                                                  : kern->wino_input_row;
   int c, r, i;
 
   for (c = 0; c < conv->cin; c++)
@@ -702,10 +704,7 @@ wino_input (const HzConv *conv,
             memset (prow + wp, 0, sizeof (float) * (ww - wp));
         }
       for (r = 0; r < ty1 - ty0; r++)
-        if (m == 4)
-          kern->wino4_input_row (rows + (gsize) 4 * r * ww, tw, vc + (gsize) r * tw, stride);
-        else
-          kern->wino_input_row (rows + (gsize) 2 * r * ww, tw, vc + (gsize) r * tw, stride);
+        input_row (rows + (gsize) m * r * ww, tw, vc + (gsize) r * tw, stride);
     }
 }
 
@@ -737,10 +736,7 @@ wino_output (const HzConv *conv,
 
         for (k = 0; k < tm; k++)
           y[k] = oy + k < ho ? out + ((gsize) o * ho + oy + k) * wo : NULL;
-        if (tm == 4)
-          kern->wino4_output_row (mr, stride, tw, wo, y);
-        else
-          kern->wino_output_row (mr, stride, tw, wo, y[0], y[1]);
+        (tm == 4 ? kern->wino4_output_row : kern->wino_output_row) (mr, stride, tw, wo, y);
         for (k = 0; k < tm && y[k]; k++)
           epilogue_channel (conv, o, y[k], y[k], wo);
       }
@@ -935,14 +931,14 @@ hz_conv_scratch_size (const HzConv *conv,
                       int           n_threads)
 {
   int nt = resolve_threads (n_threads);
-  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w);
+  int ho = hz_conv_out_size (conv, h), wo = hz_conv_out_size (conv, w), tm;
 
   if (use_small (conv, ho, wo))
     return small_columns (conv, ho, wo)
            + nt * small_thread_scratch (conv, w, ho, wo, small_groups (conv, nt));
-  if (use_winograd (conv, ho, wo))
+  if ((tm = use_winograd (conv, ho, wo)))
     {
-      int tm = use_winograd (conv, ho, wo), th = (ho + tm - 1) / tm, tw = (wo + tm - 1) / tm;
+      int th = (ho + tm - 1) / tm, tw = (wo + tm - 1) / tm;
 
       return nt * wino_thread_scratch (conv, tm, w, tw, wino_chunk_rows (conv, tm, th, tw, nt));
     }

@@ -192,52 +192,60 @@ matrix_block (const float *w[],
       memcpy (out + o * pitch + VEC * (x0 + v), &acc[o * nv + v], sizeof (Vec));
 }
 
-/* By blocks of rows (MATRIX_SO), then chunks of the columns' rows that
- * stay in L1 (MATRIX_CB), then blocks of vectors: each block's weights are
- * read in order, as the prefetcher likes. */
+/* By panels of the columns' rows (that stay in L2 over all the rows), then
+ * blocks of rows (MATRIX_SO), then chunks of the panel's rows that stay in
+ * L1 (MATRIX_CB), then blocks of vectors: each block's weights are read in
+ * order, as the prefetcher likes. Every output's sum runs over the columns'
+ * rows in order, whatever the panel. */
 static void
 matrix_products (const float *weight,
                  int          wld,
                  int          kk,
                  const float *cols,
                  int          pitch,
+                 int          panel,
                  int          o0,
                  int          o1,
                  float       *out)
 {
   int nvec = pitch / VEC, nv = MIN (nvec, 4), so = MATRIX_SO (nv);
-  int cb = MATRIX_CB (nv), c0, ob, x0, o;
+  int cb = MATRIX_CB (nv), k0, c0, ob, x0, o;
 
-  for (ob = o0; ob < o1; ob += so)
-    for (c0 = 0; c0 < kk; c0 += cb)
-      {
-        const float *w[MATRIX_ACC];
-        float *y = out + (gsize) (ob - o0) * pitch;
-        int c1 = MIN (kk, c0 + cb), nstore = MIN (so, o1 - ob);
+  for (k0 = 0; k0 < kk; k0 += panel)
+    {
+      int k1 = MIN (kk, k0 + panel);
 
-        for (o = 0; o < so; o++)   /* past o1: computed, not stored */
-          w[o] = weight + (gsize) MIN (ob + o, o1 - 1) * wld;
-        for (x0 = 0; x0 < nvec; x0 += nv)
+      for (ob = o0; ob < o1; ob += so)
+        for (c0 = k0; c0 < k1; c0 += cb)
           {
-            int n = MIN (nv, nvec - x0);   /* a last block of fewer: with nv's channels */
+            const float *w[MATRIX_ACC];
+            float *y = out + (gsize) (ob - o0) * pitch;
+            int c1 = MIN (k1, c0 + cb), nstore = MIN (so, o1 - ob);
 
-            switch (nv * 4 + n)
+            for (o = 0; o < so; o++)   /* past o1: computed, not stored */
+              w[o] = weight + (gsize) MIN (ob + o, o1 - 1) * wld;
+            for (x0 = 0; x0 < nvec; x0 += nv)
               {
+                int n = MIN (nv, nvec - x0);   /* a last block of fewer: with nv's channels */
+
+                switch (nv * 4 + n)
+                  {
 #define MATRIX_CASE(NV, N) \
-              case NV * 4 + N: \
-                matrix_block (w, cols, pitch, c0, c1, x0, MATRIX_SO (NV), N, nstore, y); \
-                break;
-              MATRIX_CASE (1, 1)
-              MATRIX_CASE (2, 2)
-              MATRIX_CASE (3, 3)
-              MATRIX_CASE (4, 4)
-              MATRIX_CASE (4, 3)
-              MATRIX_CASE (4, 2)
-              MATRIX_CASE (4, 1)
+                  case NV * 4 + N: \
+                    matrix_block (w, cols, pitch, c0, c1, x0, MATRIX_SO (NV), N, nstore, y); \
+                    break;
+                  MATRIX_CASE (1, 1)
+                  MATRIX_CASE (2, 2)
+                  MATRIX_CASE (3, 3)
+                  MATRIX_CASE (4, 4)
+                  MATRIX_CASE (4, 3)
+                  MATRIX_CASE (4, 2)
+                  MATRIX_CASE (4, 1)
 #undef MATRIX_CASE
+                  }
               }
           }
-      }
+    }
 }
 
 /* Lane i of vector v of a run of whole vectors over VEC input channels'

@@ -41,12 +41,16 @@ typedef struct
   /* Rows [o0, o1) of the matrix product of the weights (row o at weight +
    * o wld, kk floats) and the kk rows of cols (pitch floats each, a multiple
    * of vec) into the rows of out (pitch floats apart, the first o0's): the
-   * small outputs' convs (over their columns) and Winograd's products. */
+   * small outputs' convs (over their columns) and Winograd's products. The
+   * columns are read in panels of at most panel rows (> 0), each over all
+   * the rows of the weights: a panel stays in the cache where the whole
+   * columns would not; the sums are the same for any panel. */
   void (*matrix_products) (const float *weight,
                            int          wld,
                            int          kk,
                            const float *cols,
                            int          pitch,
+                           int          panel,
                            int          o0,
                            int          o1,
                            float       *out);

@@ -762,7 +762,8 @@ wino_chunk (int      i,
       memset (v + xi * vs + c * np + n, 0, sizeof (float) * (wino_pitch (tw, ty1 - ty0) - n));
   for (xi = 0; xi < sets; xi++)
     hz_kernels ()->matrix_products (conv->winograd[tm / 4] + (gsize) xi * conv->cout * conv->cin, conv->cin,
-                                    conv->cin, v + xi * vs, (int) np, 0, conv->cout, m + xi * ms);
+                                    conv->cin, v + xi * vs, (int) np, conv->cin, 0, conv->cout,
+                                    m + xi * ms);   /* one panel: a set's planes are in L1 or L2 */
   wino_output (conv, tm, m, ty0, ty1, tw, job->ho, job->wo, job->out, np, ms);
 }
 
@@ -845,6 +846,41 @@ small_columns_chunk (int      i,
     memset (col + r * pitch + n, 0, sizeof (float) * (pitch - n));
 }
 
+/* Floats of the small outputs' columns that matrix_products reads over all
+ * of a thread's output channels at a time: the L1 data cache's size (32 KiB
+ * where unknown), so that each panel is read from L1 by every block of
+ * output channels, where the whole columns (576 KiB for the deepest layers
+ * at 64 px) came from L2 or L3 once a block. On the Zen 3 machine of
+ * session 8 (32 KiB of L1, 512 KiB of L2), a microbenchmark of the kernel on
+ * deconv5's shape (128 x 2304 by 64 outputs): 0.72 ms without panels, 0.63
+ * with half of L2, 0.53 with L1. */
+static gsize
+l1_budget (void)
+{
+  static gsize budget;
+
+  if (g_once_init_enter (&budget))
+    {
+      long l1 = -1;
+
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+      l1 = sysconf (_SC_LEVEL1_DCACHE_SIZE);
+#endif
+      g_once_init_leave (&budget, l1 > 0 ? CLAMP ((gsize) l1 / sizeof (float), 1 << 12, 1 << 15) : 1 << 13);
+    }
+  return budget;
+}
+
+/* Rows of the columns a panel holds (at least 16), as even as they go. */
+static int
+small_panel (int   kk,
+             gsize pitch)
+{
+  int most = (int) MAX (16, l1_budget () / pitch), panels = (kk + most - 1) / most;
+
+  return (kk + panels - 1) / panels;
+}
+
 static void
 small_chunk (int      i,
              int      slot,
@@ -858,7 +894,8 @@ small_chunk (int      i,
 
   group_channels (conv, job->groups, i, &o_begin, &o_end);
   hz_kernels ()->matrix_products (conv->weight, conv->weight_ld ? conv->weight_ld : kk, kk,
-                                  job->scratch, (int) pitch, o_begin, o_end, products);
+                                  job->scratch, (int) pitch, small_panel (kk, pitch), o_begin, o_end,
+                                  products);
   for (o = o_begin; o < o_end; o++)
     {
       float *y = job->out + (gsize) o * n;

@@ -444,6 +444,26 @@ typedef struct
  * (hz-kernels.c), in whole vectors of their width (8 or 16 floats), with
  * the weights where they are (PyTorch's layout): no copy. */
 
+/* Floats in 1/share of the cache that sysconf's name gives (-1: none),
+ * clamped to [lo, hi], or unknown where it does not say; made once, in
+ * *once. */
+static gsize
+cache_floats (gsize *once,
+              int    name,
+              int    share,
+              gsize  lo,
+              gsize  hi,
+              gsize  unknown)
+{
+  if (g_once_init_enter (once))
+    {
+      long bytes = name < 0 ? -1 : sysconf (name);
+
+      g_once_init_leave (once, bytes > 0 ? CLAMP ((gsize) bytes / share / sizeof (float), lo, hi) : unknown);
+    }
+  return *once;
+}
+
 /* Floats of padded input rows one thread makes at a time: half of L2 (the
  * wide layers' weights are read once a chunk, so chunks as large as L2
  * holds: with 2 MiB of L2, 1 MiB rather than 256 KiB took the style
@@ -454,17 +474,11 @@ direct_budget (void)
 {
   static gsize budget;
 
-  if (g_once_init_enter (&budget))
-    {
-      long l2 = -1;
-
 #ifdef _SC_LEVEL2_CACHE_SIZE
-      l2 = sysconf (_SC_LEVEL2_CACHE_SIZE);
+  return cache_floats (&budget, _SC_LEVEL2_CACHE_SIZE, 2, 1 << 15, 1 << 19, 1 << 16);
+#else
+  return cache_floats (&budget, -1, 2, 1 << 15, 1 << 19, 1 << 16);
 #endif
-      g_once_init_leave (&budget, l2 > 0 ? CLAMP ((gsize) l2 / 2 / sizeof (float), 1 << 15, 1 << 19)
-                                         : 1 << 16);
-    }
-  return budget;
 }
 
 gboolean
@@ -859,16 +873,11 @@ l1_budget (void)
 {
   static gsize budget;
 
-  if (g_once_init_enter (&budget))
-    {
-      long l1 = -1;
-
 #ifdef _SC_LEVEL1_DCACHE_SIZE
-      l1 = sysconf (_SC_LEVEL1_DCACHE_SIZE);
+  return cache_floats (&budget, _SC_LEVEL1_DCACHE_SIZE, 1, 1 << 12, 1 << 15, 1 << 13);
+#else
+  return cache_floats (&budget, -1, 1, 1 << 12, 1 << 15, 1 << 13);
 #endif
-      g_once_init_leave (&budget, l1 > 0 ? CLAMP ((gsize) l1 / sizeof (float), 1 << 12, 1 << 15) : 1 << 13);
-    }
-  return budget;
 }
 
 /* Rows of the columns a panel holds (at least 16), as even as they go. */

@@ -192,11 +192,11 @@ matrix_block (const float *w[],
       memcpy (out + o * pitch + VEC * (x0 + v), &acc[o * nv + v], sizeof (Vec));
 }
 
-/* By panels of the columns' rows (that stay in L2 over all the rows), then
- * blocks of rows (MATRIX_SO), then chunks of the panel's rows that stay in
- * L1 (MATRIX_CB), then blocks of vectors: each block's weights are read in
- * order, as the prefetcher likes. Every output's sum runs over the columns'
- * rows in order, whatever the panel. */
+/* By panels of the columns' rows (that stay in the cache over all the
+ * rows), then blocks of rows (MATRIX_SO), then chunks of the panel's rows
+ * that stay in L1 (MATRIX_CB), then blocks of vectors: each block's weights
+ * are read in order, as the prefetcher likes. Every output's sum runs over
+ * the columns' rows in order, whatever the panel. */
 static void
 matrix_products (const float *weight,
                  int          wld,

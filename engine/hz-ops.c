@@ -444,6 +444,15 @@ typedef struct
  * (hz-kernels.c), in whole vectors of their width (8 or 16 floats), with
  * the weights where they are (PyTorch's layout): no copy. */
 
+/* sysconf's names of the caches' sizes (glibc's), -1 where it has none. */
+#if defined _SC_LEVEL1_DCACHE_SIZE && defined _SC_LEVEL2_CACHE_SIZE
+#define SC_L1 _SC_LEVEL1_DCACHE_SIZE
+#define SC_L2 _SC_LEVEL2_CACHE_SIZE
+#else
+#define SC_L1 (-1)
+#define SC_L2 (-1)
+#endif
+
 /* Floats in 1/share of the cache that sysconf's name gives (-1: none),
  * clamped to [lo, hi], or unknown where it does not say; made once, in
  * *once. */
@@ -474,11 +483,7 @@ direct_budget (void)
 {
   static gsize budget;
 
-#ifdef _SC_LEVEL2_CACHE_SIZE
-  return cache_floats (&budget, _SC_LEVEL2_CACHE_SIZE, 2, 1 << 15, 1 << 19, 1 << 16);
-#else
-  return cache_floats (&budget, -1, 2, 1 << 15, 1 << 19, 1 << 16);
-#endif
+  return cache_floats (&budget, SC_L2, 2, 1 << 15, 1 << 19, 1 << 16);
 }
 
 gboolean
@@ -873,11 +878,7 @@ l1_budget (void)
 {
   static gsize budget;
 
-#ifdef _SC_LEVEL1_DCACHE_SIZE
-  return cache_floats (&budget, _SC_LEVEL1_DCACHE_SIZE, 1, 1 << 12, 1 << 15, 1 << 13);
-#else
-  return cache_floats (&budget, -1, 1, 1 << 12, 1 << 15, 1 << 13);
-#endif
+  return cache_floats (&budget, SC_L1, 1, 1 << 12, 1 << 15, 1 << 13);
 }
 
 /* Rows of the columns a panel holds (at least 16), as even as they go. */

@@ -866,13 +866,12 @@ small_columns_chunk (int      i,
 }
 
 /* Floats of the small outputs' columns that matrix_products reads over all
- * of a thread's output channels at a time: the L1 data cache's size (32 KiB
- * where unknown), so that each panel is read from L1 by every block of
- * output channels, where the whole columns (576 KiB for the deepest layers
- * at 64 px) came from L2 or L3 once a block. On the Zen 3 machine of
- * session 8 (32 KiB of L1, 512 KiB of L2), a microbenchmark of the kernel on
- * deconv5's shape (128 x 2304 by 64 outputs): 0.72 ms without panels, 0.63
- * with half of L2, 0.53 with L1. */
+ * of a thread's output channels at a time, where the whole columns do not
+ * fit in L2 (576 KiB for the deepest layers at 64 px against Zen 3's 512
+ * KiB): the L1 data cache's size (32 KiB where unknown), so that each panel
+ * is read from L1 by every block of output channels, where the whole
+ * columns came from L3 once a block. Columns within L2 stay whole: there
+ * panels were slower (`bench-matrix`, README). */
 static gsize
 l1_budget (void)
 {
@@ -881,13 +880,14 @@ l1_budget (void)
   return cache_floats (&budget, SC_L1, 1, 1 << 12, 1 << 15, 1 << 13);
 }
 
-/* Rows of the columns a panel holds (at least 16), as even as they go. */
-static int
-small_panel (int   kk,
-             gsize pitch)
+int
+hz_conv_small_panel (int   kk,
+                     gsize pitch)
 {
   int most = (int) MAX (16, l1_budget () / pitch), panels = (kk + most - 1) / most;
 
+  if ((gsize) kk * pitch <= 2 * direct_budget ())   /* within L2: panels cost more than they save */
+    return kk;
   return (kk + panels - 1) / panels;
 }
 
@@ -904,8 +904,8 @@ small_chunk (int      i,
 
   group_channels (conv, job->groups, i, &o_begin, &o_end);
   hz_kernels ()->matrix_products (conv->weight, conv->weight_ld ? conv->weight_ld : kk, kk,
-                                  job->scratch, (int) pitch, small_panel (kk, pitch), o_begin, o_end,
-                                  products);
+                                  job->scratch, (int) pitch, hz_conv_small_panel (kk, pitch), o_begin,
+                                  o_end, products);
   for (o = o_begin; o < o_end; o++)
     {
       float *y = job->out + (gsize) o * n;

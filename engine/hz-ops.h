@@ -64,6 +64,11 @@ gboolean hz_conv_winograd_ok  (const HzConv *conv);
  * to them to use that path. */
 float  *hz_conv_winograd_weights (const HzConv *conv,
                                   int           tile);
+/* Rows of the kk rows of a small output's columns (pitch floats each) that
+ * one panel of matrix_products holds: kk where the columns fit in L2, else
+ * at least 16, as even as they go. */
+int     hz_conv_small_panel   (int           kk,
+                               gsize         pitch);
 /* The tile with which conv, given its weights, runs as Winograd on an
  * input of h x w, or 0 (outputs of at most 64 pixels, and with direct of
  * under 16 a side, do not; see hz-ops.c for which take 4). */

@@ -111,6 +111,17 @@ mapper_thread (gpointer data)
   return NULL;
 }
 
+/* Adds the seconds since *since to *phase; *since becomes now. */
+static void
+add_lap (gint64 *since,
+         double *phase)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  *phase += (now - *since) * 1e-6;
+  *since = now;
+}
+
 /* A mapped chunk into the layer's buffer: its bytes in @format (the
  * layer's own) where it has them, else its floats in @format. */
 static void
@@ -137,6 +148,7 @@ write_pixels (GimpLayer        *layer,
               double            strength,
               int               n_threads,
               double            progress_start,
+              HzGimpResultTimes *t,
               GError          **error)
 {
   const HzReader *fg      = &hz_gimp_scene_get (scene)->foreground;
@@ -151,6 +163,7 @@ write_pixels (GimpLayer        *layer,
   GThread        *mapper;
   gboolean        ok      = mask != NULL;
   int             y, i, next = 0;
+  gint64          clock   = g_get_monotonic_time ();
 
   for (i = 0; i < 2; i++)
     {
@@ -168,6 +181,7 @@ write_pixels (GimpLayer        *layer,
       int n = MIN (TILE, fg->height - y), x0, x1;
 
       ok = fg->read_mask (fg->user_data, y, n, mask, error);
+      add_lap (&clock, &t->mask);
       if (ok && chunk_span (mask, fg->width, n, &x0, &x1))
         {
           Chunk *k = &chunks[next];
@@ -176,9 +190,16 @@ write_pixels (GimpLayer        *layer,
           k->rect = (GeglRectangle) { x0 / TILE * TILE, y, 0, n };
           k->rect.width = MIN (fg->width, (x1 + TILE - 1) / TILE * TILE) - k->rect.x;
           hz_gimp_scene_read_foreground (scene, &k->rect, k->rgba);
+          add_lap (&clock, &t->pixels);
           g_async_queue_push (mp.todo, k);
           if (pending)
-            write_chunk (buffer, g_async_queue_pop (mp.done), u8 ? stored : format);
+            {
+              Chunk *done = g_async_queue_pop (mp.done);
+
+              add_lap (&clock, &t->mapping);
+              write_chunk (buffer, done, u8 ? stored : format);
+              add_lap (&clock, &t->write);
+            }
           pending = k;
         }
       gimp_progress_update (progress_start + (1.0 - progress_start) * (y + n) / fg->height);
@@ -187,8 +208,10 @@ write_pixels (GimpLayer        *layer,
     {
       Chunk *done = g_async_queue_pop (mp.done);
 
+      add_lap (&clock, &t->mapping);
       if (ok)
         write_chunk (buffer, done, u8 ? stored : format);
+      add_lap (&clock, &t->write);
     }
   g_async_queue_push (mp.todo, &end);
   g_thread_join (mapper);
@@ -202,6 +225,7 @@ write_pixels (GimpLayer        *layer,
   g_async_queue_unref (mp.todo);
   g_async_queue_unref (mp.done);
   g_object_unref (buffer);   /* flushes the tiles to GIMP */
+  add_lap (&clock, &t->flush);
   return ok;
 }
 
@@ -212,8 +236,10 @@ hz_gimp_result_insert (GimpImage        *image,
                        double            strength,
                        int               n_threads,
                        double            progress_start,
+                       HzGimpResultTimes *times,
                        GError          **error)
 {
+  HzGimpResultTimes unused;
   GimpLayer    *fg    = hz_gimp_scene_get_layer (scene);
   const HzScene *hz   = hz_gimp_scene_get (scene);
   GimpItem     *parent = gimp_item_get_parent (GIMP_ITEM (fg));
@@ -242,7 +268,10 @@ hz_gimp_result_insert (GimpImage        *image,
 
   /* The pixels go in before the layer joins the image, so that a failure
    * or a cancel here leaves the user's image as it was. */
-  if (! write_pixels (layer, scene, map, strength, n_threads, progress_start, error))
+  if (! times)
+    times = &unused;
+  *times = (HzGimpResultTimes) { 0 };
+  if (! write_pixels (layer, scene, map, strength, n_threads, progress_start, times, error))
     {
       gimp_item_delete (GIMP_ITEM (layer));
       return NULL;

@@ -398,14 +398,13 @@ read_fg_mask (gpointer   data,
       for (i = 0; i < n; i++)
         mask[i] = s->bytes[4 * i + 3] * (1.0f / 255.0f) * (m ? m[i] : 1.0f);
     }
-  else
+  else   /* the alpha alone: babl converts no colours (their TRC) */
     {
-      float *rgba = g_new (float, n * 4);
-
-      hz_gimp_scene_read_foreground (s, &rect, rgba);
-      for (i = 0; i < n; i++)
-        mask[i] = rgba[4 * i + 3];
-      g_free (rgba);
+      gegl_buffer_get (s->fg_buffer, &rect, 1.0, babl_format ("A float"), mask,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      if (m)
+        for (i = 0; i < n; i++)
+          mask[i] *= m[i];
     }
   return TRUE;
 }

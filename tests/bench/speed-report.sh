@@ -35,6 +35,8 @@ step "the plug-in, 8-bit, foreground 6000x4000, OMP_WAIT_POLICY=passive"
 OMP_WAIT_POLICY=passive HZ_BENCH_FOREGROUND=6000x4000 "$here/../plugin/bench-6000x4000.sh" "$build"
 step "the plug-in, 32-bit float linear, foreground 2400x1800"
 "$here/../plugin/bench-6000x4000.sh" "$build" FLOAT_LINEAR
+step "the plug-in, 32-bit float linear, foreground 6000x4000"
+HZ_BENCH_FOREGROUND=6000x4000 "$here/../plugin/bench-6000x4000.sh" "$build" FLOAT_LINEAR
 
 step "the network, shipped weights"
 "$build/tests/bench-net" --weights "$weights" --sizes 64,128 --threads 1,2 --ort "$ort"

@@ -9,7 +9,8 @@
 # wrapper that runs it under /usr/bin/time, runs it HZ_BENCH_RUNS times
 # (default 3) from gimp-console, and prints each run's seconds (the PDB call,
 # end to end: plug-in start, model load, reading, fit, writing the layer) and
-# the plug-in process's peak resident memory, and the phases the plug-in
+# the plug-in process's peak resident memory, minor page faults and system
+# time, and the phases the plug-in
 # reports with HARMONIZE_TIMING. Weights: HARMONIZE_WEIGHTS, else the shipped
 # ones; WORKING_SIZE 0 (the default) is the weights' own. The foreground
 # is 2400x1800 unless HZ_BENCH_FOREGROUND=WxH (e.g. 6000x4000) says otherwise.
@@ -26,7 +27,7 @@ cp "$build/ui/gimp-harmonize" "$tmp/gimp-harmonize.real"
 # GIMP runs plug-ins/NAME/NAME: a wrapper there measures the real one.
 cat > "$dir/gimp-harmonize" <<WRAP
 #!/bin/sh
-exec /usr/bin/time -a -o "$tmp/time.log" -f "%M KB %e s %C" "$tmp/gimp-harmonize.real" "\$@"
+exec /usr/bin/time -a -o "$tmp/time.log" -f "%M KB %e s %R %S %C" "$tmp/gimp-harmonize.real" "\$@"
 WRAP
 chmod +x "$dir/gimp-harmonize"
 
@@ -35,5 +36,6 @@ HZ_BENCH_REPORT="$tmp/report" gimp-console -i -d -f --quit --batch-interpreter=p
     -b "exec(open('$here/bench_6000x4000.py').read())" >"$tmp/gimp.log" 2>&1 || true
 cat "$tmp/report" 2>/dev/null || { tail -30 "$tmp/gimp.log"; exit 1; }
 # The runs (not the registration query): peak resident memory of each.
-grep -e '-run' "$tmp/time.log" | awk '{ printf "plug-in process: peak %.0f MB, %s s\n", $1 / 1024, $3 }'
+grep -e '-run' "$tmp/time.log" |
+    awk '{ printf "plug-in process: peak %.0f MB, %s s, %s page faults, %s s of system time\n", $1 / 1024, $3, $5, $6 }'
 grep 'gimp-harmonize: seconds' "$tmp/gimp.log" || true

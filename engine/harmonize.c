@@ -221,9 +221,8 @@ hz_context_timings (const HzContext *ctx,
   *timings = ctx->has_run ? ctx->timings : none;
 }
 
-/* Seconds since *since, which becomes now. */
-static double
-lap (gint64 *since)
+double
+hz_lap (gint64 *since)
 {
   gint64 now = g_get_monotonic_time ();
   double s = (now - *since) * 1e-6;
@@ -329,7 +328,7 @@ hz_fit_scene (HzContext        *ctx,
                       options->progress ? stage_progress : NULL, &read,
                       options->cancellable, error))
     return FALSE;
-  ctx->timings.read = lap (&clock);
+  ctx->timings.read = hz_lap (&clock);
 
   gsize cn = (gsize) t->content_w * t->content_h;
   gsize rn = (gsize) t->reference_w * t->reference_h;
@@ -352,7 +351,7 @@ hz_fit_scene (HzContext        *ctx,
                        ctx->net_reference, t->reference_h, t->reference_w,
                        ctx->net_output, &net_options, NULL, NULL, error))
     return FALSE;
-  ctx->timings.network = lap (&clock);
+  ctx->timings.network = hz_lap (&clock);
   if (!stage_report (&fit, 0.0, error))
     return FALSE;
 
@@ -362,7 +361,7 @@ hz_fit_scene (HzContext        *ctx,
     ctx->after[i] = (ctx->net_output[i] + 1.0f) * 0.5f;
   if (!hz_colormap_fit (map, t->content, ctx->after, t->mask, cn, HZ_COLORMAP_RIDGE, error))
     return FALSE;
-  ctx->timings.fit = lap (&clock);
+  ctx->timings.fit = hz_lap (&clock);
 
   ctx->has_run = TRUE;
   return stage_report (&fit, 1.0, error);

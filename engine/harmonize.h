@@ -225,6 +225,9 @@ typedef struct
 void hz_context_timings (const HzContext *ctx,
                          HzTimings       *timings);
 
+/* Seconds since *since, which becomes now (the phases' timings). */
+double hz_lap (gint64 *since);
+
 G_END_DECLS
 
 #endif

@@ -111,17 +111,6 @@ mapper_thread (gpointer data)
   return NULL;
 }
 
-/* Adds the seconds since *since to *phase; *since becomes now. */
-static void
-add_lap (gint64 *since,
-         double *phase)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  *phase += (now - *since) * 1e-6;
-  *since = now;
-}
-
 /* A mapped chunk into the layer's buffer: its bytes in @format (the
  * layer's own) where it has them, else its floats in @format. */
 static void
@@ -181,7 +170,7 @@ write_pixels (GimpLayer        *layer,
       int n = MIN (TILE, fg->height - y), x0, x1;
 
       ok = fg->read_mask (fg->user_data, y, n, mask, error);
-      add_lap (&clock, &t->mask);
+      t->mask += hz_lap (&clock);
       if (ok && chunk_span (mask, fg->width, n, &x0, &x1))
         {
           Chunk *k = &chunks[next];
@@ -190,15 +179,15 @@ write_pixels (GimpLayer        *layer,
           k->rect = (GeglRectangle) { x0 / TILE * TILE, y, 0, n };
           k->rect.width = MIN (fg->width, (x1 + TILE - 1) / TILE * TILE) - k->rect.x;
           hz_gimp_scene_read_foreground (scene, &k->rect, k->rgba);
-          add_lap (&clock, &t->pixels);
+          t->pixels += hz_lap (&clock);
           g_async_queue_push (mp.todo, k);
           if (pending)
             {
               Chunk *done = g_async_queue_pop (mp.done);
 
-              add_lap (&clock, &t->mapping);
+              t->mapping += hz_lap (&clock);
               write_chunk (buffer, done, u8 ? stored : format);
-              add_lap (&clock, &t->write);
+              t->write += hz_lap (&clock);
             }
           pending = k;
         }
@@ -208,10 +197,10 @@ write_pixels (GimpLayer        *layer,
     {
       Chunk *done = g_async_queue_pop (mp.done);
 
-      add_lap (&clock, &t->mapping);
+      t->mapping += hz_lap (&clock);
       if (ok)
         write_chunk (buffer, done, u8 ? stored : format);
-      add_lap (&clock, &t->write);
+      t->write += hz_lap (&clock);
     }
   g_async_queue_push (mp.todo, &end);
   g_thread_join (mapper);
@@ -225,7 +214,7 @@ write_pixels (GimpLayer        *layer,
   g_async_queue_unref (mp.todo);
   g_async_queue_unref (mp.done);
   g_object_unref (buffer);   /* flushes the tiles to GIMP */
-  add_lap (&clock, &t->flush);
+  t->flush += hz_lap (&clock);
   return ok;
 }
 
@@ -239,7 +228,6 @@ hz_gimp_result_insert (GimpImage        *image,
                        HzGimpResultTimes *times,
                        GError          **error)
 {
-  HzGimpResultTimes unused;
   GimpLayer    *fg    = hz_gimp_scene_get_layer (scene);
   const HzScene *hz   = hz_gimp_scene_get (scene);
   GimpItem     *parent = gimp_item_get_parent (GIMP_ITEM (fg));
@@ -268,8 +256,6 @@ hz_gimp_result_insert (GimpImage        *image,
 
   /* The pixels go in before the layer joins the image, so that a failure
    * or a cancel here leaves the user's image as it was. */
-  if (! times)
-    times = &unused;
   *times = (HzGimpResultTimes) { 0 };
   if (! write_pixels (layer, scene, map, strength, n_threads, progress_start, times, error))
     {

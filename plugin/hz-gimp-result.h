@@ -24,8 +24,8 @@ typedef struct
  * offsets, written at the image's precision where the mask is > 0 (the
  * rest is transparent). One undo step; on failure the image is left as it
  * was. @progress_start..1 is reported to GIMP's progress; the mapping runs
- * on @n_threads threads (0 = every core). @times (may be NULL) gets the
- * phases' seconds. */
+ * on @n_threads threads (0 = every core). @times gets the phases'
+ * seconds. */
 GimpLayer *hz_gimp_result_insert (GimpImage        *image,
                                   HzGimpScene      *scene,
                                   const HzColorMap *map,

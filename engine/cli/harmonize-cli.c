@@ -328,17 +328,6 @@ source_reader (Source *s)
                       .mask_spans = s->spans };
 }
 
-/* Seconds since *since, which becomes now. */
-static double
-lap (gint64 *since)
-{
-  gint64 now = g_get_monotonic_time ();
-  double s = (now - *since) * 1e-6;
-
-  *since = now;
-  return s;
-}
-
 /* ---- progress --------------------------------------------------------------------- */
 
 typedef struct
@@ -757,7 +746,7 @@ run (Args      *a,
       g_clear_error (&in.errors[i]);
   if (error)
     goto out;
-  t_load = lap (&clock);
+  t_load = hz_lap (&clock);
 
   if (mask && (mask->width != main_image->width || mask->height != main_image->height))
     {
@@ -778,7 +767,7 @@ run (Args      *a,
   Source fg = { main_image, mask, a->foreground != NULL, scratch, threads, NULL };
   Source bgs = { bg ? bg : main_image, NULL, FALSE, scratch, threads, NULL };
   spans = source_find_spans (&fg);
-  t_spans = lap (&clock);
+  t_spans = hz_lap (&clock);
   HzScene scene = {
     .foreground = source_reader (&fg),
     .fg_x = offset[0], .fg_y = offset[1],
@@ -833,10 +822,10 @@ run (Args      *a,
   Composite composite = { &fg, offset[0], offset[1], bgs.image, &map, a->strength, writer };
   if (!write_composite (writer, &composite, threads, &progress, &t_output, &error))
     goto out;
-  lap (&clock);
+  hz_lap (&clock);
   if (!image_writer_finish (writer, &error))
     goto out;
-  t_output.encode += lap (&clock);
+  t_output.encode += hz_lap (&clock);
 
   /* Every file is complete: put them in place. */
   if (!outputs_commit (outputs, &error))

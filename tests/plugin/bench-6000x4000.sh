@@ -10,8 +10,7 @@
 # (default 3) from gimp-console, and prints each run's seconds (the PDB call,
 # end to end: plug-in start, model load, reading, fit, writing the layer) and
 # the plug-in process's peak resident memory, minor page faults and system
-# time, and the phases the plug-in
-# reports with HARMONIZE_TIMING. Weights: HARMONIZE_WEIGHTS, else the shipped
+# time, and the phases the plug-in reports with HARMONIZE_TIMING. Weights: HARMONIZE_WEIGHTS, else the shipped
 # ones; WORKING_SIZE 0 (the default) is the weights' own. The foreground
 # is 2400x1800 unless HZ_BENCH_FOREGROUND=WxH (e.g. 6000x4000) says otherwise.
 set -eu

@@ -178,6 +178,15 @@ void hz_colormap_apply    (const HzColorMap *map,
                            gsize             n_pixels,
                            int               n_threads);
 
+/* The same on linear-light RGB in [0, 1], in and out (the strength still
+ * blends the encoded colours): for a linear float image, which would
+ * otherwise be converted to R'G'B' and back around the apply. */
+void hz_colormap_apply_linear (const HzColorMap *map,
+                               double            strength,
+                               float            *rgba,
+                               gsize             n_pixels,
+                               int               n_threads);
+
 /* ---- running ------------------------------------------------------------------- */
 
 /* Per-thread working state: buffers are allocated once per working size and

@@ -298,19 +298,23 @@ hz_colormap_fit (HzColorMap   *map,
 HZ_X86_64_V3_CLONES static void
 apply_block (const float (*m)[HZ_COLORMAP_TERMS],
              float        s,
+             gboolean     linear,
              float       *rgba,
              int          n)
 {
   float e[3][APPLY_BLOCK], l[3][APPLY_BLOCK], out[3][APPLY_BLOCK];
 
+  /* e: the encoded colour (the blend's), l: the linear one (the terms'). */
   for (int c = 0; c < 3; c++)
     for (int i = 0; i < n; i++)
-      {
-        e[c][i] = unit (rgba[4 * i + c]);
-      }
+      (linear ? l : e)[c][i] = unit (rgba[4 * i + c]);
   for (int c = 0; c < 3; c++)
-    for (int i = 0; i < n; i++)
-      l[c][i] = decode_fast (e[c][i]);
+    if (linear)
+      for (int i = 0; i < n; i++)
+        e[c][i] = encode_fast (l[c][i]);
+    else
+      for (int i = 0; i < n; i++)
+        l[c][i] = decode_fast (e[c][i]);
   for (int c = 0; c < 3; c++)
     {
       const float *k = m[c];   /* the terms in hz_colormap_terms' order */
@@ -328,8 +332,15 @@ apply_block (const float (*m)[HZ_COLORMAP_TERMS],
     for (int i = 0; i < n; i++)
       {
         float v = encode_fast (out[c][i]);
-        rgba[4 * i + c] = unit (e[c][i] + s * (v - e[c][i]));
+        out[c][i] = unit (e[c][i] + s * (v - e[c][i]));
       }
+  for (int c = 0; c < 3; c++)
+    if (linear)
+      for (int i = 0; i < n; i++)
+        rgba[4 * i + c] = decode_fast (out[c][i]);
+    else
+      for (int i = 0; i < n; i++)
+        rgba[4 * i + c] = out[c][i];
 }
 
 /* hz_parallel_for's share of the apply: APPLY_CHUNK blocks. */
@@ -339,6 +350,7 @@ typedef struct
 {
   const HzColorMap *map;
   float             s;
+  gboolean          linear;
   float            *rgba;
   gsize             n_pixels;
 } Apply;
@@ -354,18 +366,19 @@ apply_chunk (int      i,
 
   (void) slot;
   for (gsize p = first; p < last; p += APPLY_BLOCK)
-    apply_block (a->map->coef, a->s, a->rgba + 4 * p, (int) MIN (APPLY_BLOCK, last - p));
+    apply_block (a->map->coef, a->s, a->linear, a->rgba + 4 * p, (int) MIN (APPLY_BLOCK, last - p));
 }
 
-void
-hz_colormap_apply (const HzColorMap *map,
-                   double            strength,
-                   float            *rgba,
-                   gsize             n_pixels,
-                   int               n_threads)
+static void
+apply (const HzColorMap *map,
+       double            strength,
+       gboolean          linear,
+       float            *rgba,
+       gsize             n_pixels,
+       int               n_threads)
 {
   const gsize chunk = (gsize) APPLY_CHUNK * APPLY_BLOCK;
-  Apply a = { map, strength > 0.0 ? (strength < 1.0 ? strength : 1.0) : 0.0, rgba, n_pixels };
+  Apply a = { map, strength > 0.0 ? (strength < 1.0 ? strength : 1.0) : 0.0, linear, rgba, n_pixels };
 
   tables_init ();
   for (gsize done = 0; done < n_pixels; )   /* hz_parallel_for counts in ints */
@@ -376,4 +389,24 @@ hz_colormap_apply (const HzColorMap *map,
       hz_parallel_for ((int) ((n + chunk - 1) / chunk), n_threads, apply_chunk, &a);
       done += n;
     }
+}
+
+void
+hz_colormap_apply (const HzColorMap *map,
+                   double            strength,
+                   float            *rgba,
+                   gsize             n_pixels,
+                   int               n_threads)
+{
+  apply (map, strength, FALSE, rgba, n_pixels, n_threads);
+}
+
+void
+hz_colormap_apply_linear (const HzColorMap *map,
+                          double            strength,
+                          float            *rgba,
+                          gsize             n_pixels,
+                          int               n_threads)
+{
+  apply (map, strength, TRUE, rgba, n_pixels, n_threads);
 }

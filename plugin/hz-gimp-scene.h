@@ -62,10 +62,11 @@ void           hz_gimp_scene_free       (HzGimpScene         *scene);
 const HzScene *hz_gimp_scene_get        (HzGimpScene         *scene);
 
 /* @rect of a full-resolution scene's foreground (foreground coordinates,
- * inside it) as R'G'B'A float, A the mask, as its reader gives it. Main
- * thread only. */
+ * inside it) as R'G'B'A float, or RGBA float (linear light) where @linear,
+ * A the mask, as its reader gives it. Main thread only. */
 void           hz_gimp_scene_read_foreground (HzGimpScene         *scene,
                                               const GeglRectangle *rect,
+                                              gboolean             linear,
                                               float               *rgba);
 
 /* The foreground layer the scene was built for, and the scale from image

@@ -254,9 +254,10 @@ test_fit_degenerate (void)
   check_few_colors (3);
 }
 
-/* hz_colormap_apply against a double-precision rendering of its definition. */
+/* hz_colormap_apply (R'G'B' in and out) and hz_colormap_apply_linear
+ * (linear light) against a double-precision rendering of their definition. */
 static void
-test_apply (void)
+check_apply (gboolean linear)
 {
   GRand *rand = g_rand_new_with_seed (4);
   const gsize n = 200000;
@@ -273,31 +274,48 @@ test_apply (void)
       double worst = 0.0;
 
       memcpy (pixels, orig, 4 * n * sizeof (float));
-      hz_colormap_apply (&map, strengths[s], pixels, n, 0);
+      (linear ? hz_colormap_apply_linear : hz_colormap_apply) (&map, strengths[s], pixels, n, 0);
       for (gsize i = 0; i < n; i++)
         {
           double e[3], rgb[3], out[3];
           for (int c = 0; c < 3; c++)
             {
-              e[c] = CLAMP (orig[4 * i + c], 0.0, 1.0);
-              rgb[c] = hz_srgb_to_linear (e[c]);
+              double v = CLAMP (orig[4 * i + c], 0.0, 1.0);
+              e[c] = linear ? hz_linear_to_srgb (v) : v;
+              rgb[c] = linear ? v : hz_srgb_to_linear (v);
             }
           hz_colormap_eval (&map, rgb, out);
           for (int c = 0; c < 3; c++)
             {
               double v = hz_linear_to_srgb (CLAMP (out[c], 0.0, 1.0));
               v = CLAMP (e[c] + strengths[s] * (v - e[c]), 0.0, 1.0);
+              v = linear ? hz_srgb_to_linear (v) : v;
               worst = MAX (worst, fabs (v - pixels[4 * i + c]));
             }
           g_assert_cmpfloat (pixels[4 * i + 3], ==, orig[4 * i + 3]);
         }
-      g_test_message ("apply at strength %g: max error %.3g", strengths[s], worst);
-      g_assert_cmpfloat (worst, <, strengths[s] == 0.0 ? 1e-7 : 1e-4);
+      g_test_message ("apply%s at strength %g: max error %.3g",
+                      linear ? " (linear)" : "", strengths[s], worst);
+      /* At strength 0 the R'G'B' apply returns its (clamped) input; the
+       * linear one goes through both fast transfer functions. */
+      g_assert_cmpfloat (worst, <, strengths[s] == 0.0 && ! linear ? 1e-7 : 2e-5);
     }
 
   g_free (pixels);
   g_free (orig);
   g_rand_free (rand);
+}
+
+static void
+test_apply (void)
+{
+  check_apply (FALSE);
+}
+
+static void
+test_apply_linear (void)
+{
+  check_apply (TRUE);
 }
 
 int
@@ -311,5 +329,6 @@ main (int    argc,
   g_test_add_func ("/colormap/fit-weights", test_fit_weights);
   g_test_add_func ("/colormap/fit-degenerate", test_fit_degenerate);
   g_test_add_func ("/colormap/apply", test_apply);
+  g_test_add_func ("/colormap/apply-linear", test_apply_linear);
   return g_test_run ();
 }

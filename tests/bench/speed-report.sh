@@ -38,6 +38,9 @@ step "the plug-in, 32-bit float linear, foreground 2400x1800"
 step "the plug-in, 32-bit float linear, foreground 6000x4000"
 HZ_BENCH_FOREGROUND=6000x4000 "$here/../plugin/bench-6000x4000.sh" "$build" FLOAT_LINEAR
 
+step "the plug-in's reads and writes of a float layer: babl's conversions against a copy as stored"
+if [ -x "$build/tests/bench-babl" ]; then "$build/tests/bench-babl"; else echo "no bench-babl (built with GIMP only)"; fi
+
 step "the network, shipped weights"
 "$build/tests/bench-net" --weights "$weights" --sizes 64,128 --threads 1,2 --ort "$ort"
 step "the network, full width (seeded test weights)"

@@ -36,41 +36,51 @@ chunk_span (const float *mask,
   return last >= first;
 }
 
-/* A chunk's rows mapped where they show (alpha > 0, in runs), then, for an
- * 8-bit layer, rounded to 8 bits as babl rounds: a row each on the engine's
- * pool. */
+/* A chunk's buffers, and the thread that maps chunks while the main thread
+ * talks to GIMP (libgimp's calls stay on it): chunks come in order, each
+ * goes back once mapped; one of 0 rows ends. A chunk's rows are taken one
+ * at a time (next_row) by the mapper's threads and by the main thread
+ * while it waits for the chunk. */
+typedef struct
+{
+  GeglRectangle rect;
+  float        *rgba;
+  guint8       *bytes;
+  gint          next_row;
+} Chunk;
+
 typedef struct
 {
   const HzColorMap *map;
   double            strength;
   gboolean          linear;  /* RGBA float, not R'G'B'A float */
-  float            *rgba;
-  guint8           *bytes;   /* NULL: the layer takes the floats */
-  int               width;
-} MapRows;
+  int               n_threads;
+  GAsyncQueue      *todo, *done;
+} Mapper;
 
+/* Row r of a chunk mapped where it shows (alpha > 0, in runs), then, for an
+ * 8-bit layer, rounded to 8 bits as babl rounds. */
 static void
-map_row (int      r,
-         int      slot G_GNUC_UNUSED,
-         gpointer data)
+map_row (const Mapper *mp,
+         Chunk        *k,
+         int           r)
 {
-  const MapRows *m   = data;
-  float         *row = m->rgba + (gsize) m->width * 4 * r;
-  int            i, j;
+  int    width = k->rect.width, i, j;
+  float *row   = k->rgba + (gsize) width * 4 * r;
 
-  for (i = 0; i < m->width; i = j + 1)
+  for (i = 0; i < width; i = j + 1)
     {
-      for (j = i; j < m->width && row[4 * j + 3] > 0.0f; j++)
+      for (j = i; j < width && row[4 * j + 3] > 0.0f; j++)
         ;
       if (j > i)
-        (m->linear ? hz_colormap_apply_linear : hz_colormap_apply) (m->map, m->strength,
-                                                                    row + 4 * i, j - i, 1);
+        (mp->linear ? hz_colormap_apply_linear : hz_colormap_apply) (mp->map, mp->strength,
+                                                                     row + 4 * i, j - i, 1);
     }
-  if (m->bytes)
+  if (k->bytes)
     {
-      guint8 *out = m->bytes + (gsize) m->width * 4 * r;
+      guint8 *out = k->bytes + (gsize) width * 4 * r;
 
-      for (i = 0; i < m->width * 4; i++)
+      for (i = 0; i < width * 4; i++)
         {
           float v = row[i];
 
@@ -79,24 +89,32 @@ map_row (int      r,
     }
 }
 
-/* A chunk's buffers, and the thread that maps chunks while the main thread
- * talks to GIMP (libgimp's calls stay on it): chunks come in order, each
- * goes back once mapped; one of 0 rows ends. */
-typedef struct
+/* The rows of the chunk that no thread has taken yet. */
+static void
+map_rows (const Mapper *mp,
+          Chunk        *k)
 {
-  GeglRectangle rect;
-  float        *rgba;
-  guint8       *bytes;
-} Chunk;
+  int r;
+
+  while ((r = g_atomic_int_add (&k->next_row, 1)) < k->rect.height)
+    map_row (mp, k, r);
+}
 
 typedef struct
 {
-  const HzColorMap *map;
-  double            strength;
-  gboolean          linear;
-  int               n_threads;
-  GAsyncQueue      *todo, *done;
-} Mapper;
+  const Mapper *mp;
+  Chunk        *k;
+} Helper;
+
+static void
+map_rows_task (int      i G_GNUC_UNUSED,
+               int      slot G_GNUC_UNUSED,
+               gpointer data)
+{
+  const Helper *h = data;
+
+  map_rows (h->mp, h->k);
+}
 
 static gpointer
 mapper_thread (gpointer data)
@@ -106,12 +124,22 @@ mapper_thread (gpointer data)
 
   while ((k = g_async_queue_pop (mp->todo))->rect.height > 0)
     {
-      MapRows m = { mp->map, mp->strength, mp->linear, k->rgba, k->bytes, k->rect.width };
+      Helper h = { mp, k };
 
-      hz_parallel_for (k->rect.height, mp->n_threads, map_row, &m);
-      g_async_queue_push (mp->done, k);
+      hz_parallel_for (mp->n_threads, mp->n_threads, map_rows_task, &h);
+      g_async_queue_push (mp->done, k);   /* every row taken, and those of the pool done */
     }
   return NULL;
+}
+
+/* The next mapped chunk, the main thread mapping @pending's rows that are
+ * left rather than waiting (the protocol idles meanwhile). */
+static Chunk *
+mapped_chunk (Mapper *mp,
+              Chunk  *pending)
+{
+  map_rows (mp, pending);
+  return g_async_queue_pop (mp->done);
 }
 
 /* A mapped chunk into the layer's buffer: its bytes in @format (the
@@ -129,7 +157,8 @@ write_chunk (GeglBuffer  *buffer,
  * rows at a time: the chunk's mask first, then, between its first and last
  * shown column (to whole tiles), the foreground's pixels (from the tiles the
  * mask brought, for a layer's alpha), mapped (on the mapper, beside the
- * reading of the next chunk) and written; the rest stays as a new layer is,
+ * reading of the next chunk, and by this thread once it has read it) and
+ * written; the rest stays as a new layer is,
  * transparent. One pass over the foreground: no separate one for the mask's
  * bounding box. An 8-bit layer is written as it is stored (see get_rgba in
  * hz-gimp-scene.c on babl's conversions in a new plug-in process). */
@@ -154,7 +183,7 @@ write_pixels (GimpLayer        *layer,
   const Babl     *format  = linear ? stored : babl_format_with_space ("R'G'B'A float", stored);
   gsize           floats  = (gsize) fg->width * TILE * 4;
   float          *mask    = g_try_new (float, (gsize) fg->width * TILE);
-  Chunk           chunks[2], end = { { 0, 0, 0, 0 }, NULL, NULL }, *pending = NULL;
+  Chunk           chunks[2], end = { { 0, 0, 0, 0 }, NULL, NULL, 0 }, *pending = NULL;
   /* The mapping leaves a core to the tile protocol, whose two sides (this
    * thread and GIMP) take turns: with every core mapping, each tile's
    * round trip waited for the scheduler (6000x4000 foreground on 2 cores,
@@ -191,12 +220,13 @@ write_pixels (GimpLayer        *layer,
           next = 1 - next;
           k->rect = (GeglRectangle) { x0 / TILE * TILE, y, 0, n };
           k->rect.width = MIN (fg->width, (x1 + TILE - 1) / TILE * TILE) - k->rect.x;
+          k->next_row = 0;
           hz_gimp_scene_read_foreground (scene, &k->rect, linear, k->rgba);
           t->pixels += hz_lap (&clock);
           g_async_queue_push (mp.todo, k);
           if (pending)
             {
-              Chunk *done = g_async_queue_pop (mp.done);
+              Chunk *done = mapped_chunk (&mp, pending);
 
               t->mapping += hz_lap (&clock);
               write_chunk (buffer, done, u8 ? stored : format);
@@ -208,7 +238,7 @@ write_pixels (GimpLayer        *layer,
     }
   if (pending)
     {
-      Chunk *done = g_async_queue_pop (mp.done);
+      Chunk *done = mapped_chunk (&mp, pending);
 
       t->mapping += hz_lap (&clock);
       if (ok)

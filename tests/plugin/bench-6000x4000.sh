@@ -13,6 +13,11 @@
 # time, and the phases the plug-in reports with HARMONIZE_TIMING. Weights: HARMONIZE_WEIGHTS, else the shipped
 # ones; WORKING_SIZE 0 (the default) is the weights' own. The foreground
 # is 2400x1800 unless HZ_BENCH_FOREGROUND=WxH (e.g. 6000x4000) says otherwise.
+# With HZ_BENCH_AGAINST=OTHER_BUILD_DIR the runs alternate between
+# OTHER_BUILD_DIR's plug-in (the reference: the first run, a warm-up left out
+# of the medians, then the odd ones) and BUILD_DIR's (the even runs) in the
+# same GIMP, and each line says whose: builds compared minutes apart differ by
+# the machine's drift more than by their code.
 set -eu
 
 build=$(cd "$1" && pwd)
@@ -22,19 +27,41 @@ export HARMONIZE_WEIGHTS=${HARMONIZE_WEIGHTS:-$here/../../weights/ssh-harmonize.
 export HARMONIZE_TIMING=1
 
 . "$here/gimp-home.sh"
-cp "$build/ui/gimp-harmonize" "$tmp/gimp-harmonize.real"
-# GIMP runs plug-ins/NAME/NAME: a wrapper there measures the real one.
+cp "$build/ui/gimp-harmonize" "$tmp/gimp-harmonize.this"
+against=${HZ_BENCH_AGAINST:+$(cd "$HZ_BENCH_AGAINST" && pwd)}
+[ -z "$against" ] || cp "$against/ui/gimp-harmonize" "$tmp/gimp-harmonize.reference"
+[ -z "$against" ] || [ -n "${HZ_BENCH_RUNS:-}" ] || export HZ_BENCH_RUNS=9
+# GIMP runs plug-ins/NAME/NAME: a wrapper there measures the real one (with
+# HZ_BENCH_AGAINST, every second run the reference).
 cat > "$dir/gimp-harmonize" <<WRAP
 #!/bin/sh
-exec /usr/bin/time -a -o "$tmp/time.log" -f "%M KB %e s %R %S %C" "$tmp/gimp-harmonize.real" "\$@"
+which=this
+case " \$* " in *" -run "*)
+    n=\$(cat "$tmp/runs" 2>/dev/null || echo 0); echo \$((n + 1)) > "$tmp/runs"
+    [ ! -e "$tmp/gimp-harmonize.reference" ] || [ \$((n % 2)) = 1 ] || which=reference ;;
+esac
+exec /usr/bin/time -a -o "$tmp/time.log" -f "%M KB %e s %R %S %C" "$tmp/gimp-harmonize.\$which" "\$@"
 WRAP
 chmod +x "$dir/gimp-harmonize"
 
 echo "6000x4000, foreground ${HZ_BENCH_FOREGROUND:-2400x1800}, $HZ_BENCH_PRECISION, working size $HZ_BENCH_WORKING_SIZE, $(nproc) cores"
 HZ_BENCH_REPORT="$tmp/report" gimp-console -i -d -f --quit --batch-interpreter=python-fu-eval \
     -b "exec(open('$here/bench_6000x4000.py').read())" >"$tmp/gimp.log" 2>&1 || true
-cat "$tmp/report" 2>/dev/null || { tail -30 "$tmp/gimp.log"; exit 1; }
+[ -e "$tmp/report" ] || { tail -30 "$tmp/gimp.log"; exit 1; }
+whose() {   # the Nth line of a run's: whose plug-in ran it
+    if [ -n "$against" ]; then
+        awk '{ print $0 (NR == 1 ? " (reference, warm-up)" : NR % 2 ? " (reference)" : " (this)") }'
+    else cat; fi
+}
+grep '^run' "$tmp/report" | whose
+grep -v '^run' "$tmp/report"
 # The runs (not the registration query): peak resident memory of each.
 grep -e '-run' "$tmp/time.log" |
-    awk '{ printf "plug-in process: peak %.0f MB, %s s, %s page faults, %s s of system time\n", $1 / 1024, $3, $5, $6 }'
-grep 'gimp-harmonize: seconds' "$tmp/gimp.log" || true
+    awk '{ printf "plug-in process: peak %.0f MB, %s s, %s page faults, %s s of system time\n", $1 / 1024, $3, $5, $6 }' | whose
+grep 'gimp-harmonize: seconds' "$tmp/gimp.log" | whose || true
+if [ -n "$against" ]; then   # medians of each build's runs
+    for w in this reference; do
+        grep '^run' "$tmp/report" | whose | grep "($w)" | awk '{ print $3 }' | sort -n |
+            awk -v w="$w" '{ v[NR] = $1 } END { if (NR) printf "median of %s: %.2f s (%d runs, %.2f-%.2f)\n", w, (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2, NR, v[1], v[NR] }'
+    done
+fi

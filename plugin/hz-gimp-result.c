@@ -186,9 +186,9 @@ write_pixels (GimpLayer        *layer,
   Chunk           chunks[2], end = { { 0, 0, 0, 0 }, NULL, NULL, 0 }, *pending = NULL;
   /* The mapping leaves a core to the tile protocol, whose two sides (this
    * thread and GIMP) take turns: with every core mapping, each tile's
-   * round trip waited for the scheduler (6000x4000 foreground on 2 cores,
-   * runs alternating in one GIMP, two sets: the layer phase's medians of 8,
-   * float 1.55-1.82 -> 1.20-1.47 s, 8-bit 1.19-1.25 -> 0.83-0.90; README). */
+   * round trip waited for the scheduler (with mapped_chunk's help, float
+   * 6000x4000 foreground on 2 cores: writing 0.50-0.97 -> 0.26-0.44 s,
+   * bench-6000x4000.sh's HZ_BENCH_AGAINST; README's Speed section). */
   Mapper          mp      = { map, strength, linear, MAX (1, n_threads - 1), g_async_queue_new (),
                               g_async_queue_new () };
   GThread        *mapper;

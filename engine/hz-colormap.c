@@ -124,6 +124,22 @@ hz_linear_to_srgb_fast (float v)
   return encode_fast (v);
 }
 
+void
+hz_rgba_from_linear (const float *in,
+                     int          channels,
+                     gsize        n_pixels,
+                     float       *out)
+{
+  g_return_if_fail (channels == 3 || channels == 4);
+  tables_init ();
+  for (gsize i = 0; i < n_pixels; i++, in += channels, out += 4)
+    {
+      for (int c = 0; c < 3; c++)
+        out[c] = encode_fast (in[c]);
+      out[3] = channels == 4 ? in[3] : 1.0f;
+    }
+}
+
 /* ---- the mapping -------------------------------------------------------------- */
 
 void

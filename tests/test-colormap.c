@@ -93,6 +93,36 @@ test_transfer (void)
   g_assert_cmpfloat (hz_linear_to_srgb_fast (2.0f), ==, 1.0f);
 }
 
+/* Linear RGB and RGBA floats to R'G'B'A: each colour as the exact encoding
+ * of its value clamped to [0, 1] (within the fast encoding's 1e-4), alpha
+ * kept or 1. */
+static void
+test_rgba_from_linear (void)
+{
+  enum { N = 1000 };
+  float in[4 * N], out[4 * N];
+  double worst = 0.0;
+
+  for (int channels = 3; channels <= 4; channels++)
+    {
+      for (int i = 0; i < N * channels; i++)
+        in[i] = (i * 7919 % 1201) / 1000.0f - 0.1f;   /* -0.1 to 1.1 */
+      hz_rgba_from_linear (in, channels, N, out);
+      for (int i = 0; i < N; i++)
+        {
+          for (int c = 0; c < 3; c++)
+            {
+              double v = CLAMP (in[i * channels + c], 0.0f, 1.0f);
+
+              worst = MAX (worst, fabs (out[4 * i + c] - hz_linear_to_srgb (v)));
+            }
+          g_assert_cmpfloat (out[4 * i + 3], ==, channels == 4 ? in[4 * i + 3] : 1.0f);
+        }
+    }
+  g_test_message ("linear to R'G'B'A: max error %.3g", worst);
+  g_assert_cmpfloat (worst, <, 1e-4);
+}
+
 static void
 test_fit_identity (void)
 {
@@ -324,6 +354,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/colormap/transfer", test_transfer);
+  g_test_add_func ("/colormap/rgba-from-linear", test_rgba_from_linear);
   g_test_add_func ("/colormap/fit-identity", test_fit_identity);
   g_test_add_func ("/colormap/fit-recovers", test_fit_recovers);
   g_test_add_func ("/colormap/fit-weights", test_fit_weights);

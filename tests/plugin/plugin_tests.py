@@ -511,7 +511,8 @@ def case_one_pixel():
 
 def case_scenes():
     """hz_gimp_scene at full resolution holds the layers' pixels; its small
-    scenes (the preview's) are the same scene downscaled."""
+    scenes (the preview's) are the same scene downscaled, in 8-bit and in
+    linear float."""
     image = new_image()
     middle = load_layer(image, MIDDLE, 'middle', 20, 10)
     middle.resize(60, 40, 0, 0)
@@ -544,7 +545,12 @@ def case_scenes():
          'box-width': 30, 'box-height': 20},
     ]
     image.get_layers()[2].set_visible(False)       # "bg": "middle" alone below
-    for args in configs:
+    # Then as linear float, whose thumbnails the plug-in encodes itself
+    # (hz_rgba_from_linear) where the full scene's pixels go through babl.
+    for args in configs + [None] + configs:
+        if args is None:
+            image.convert_precision(Gimp.Precision.FLOAT_LINEAR)
+            continue
         full = scene(image, fg, 0, **args)
         small = scene(image, fg, 48, **args)
         s = small['scale']

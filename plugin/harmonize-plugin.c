@@ -262,6 +262,10 @@ harmonize_run (GimpProcedure        *procedure,
       return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR, error);
     }
 
+  /* The plug-in uses GEGL's buffers, none of its operations: gegl_init
+   * loading every operation module (47 in Debian 13's GEGL) took 0.13-0.16 s
+   * of each run, against 1 ms with no folder to load them from. */
+  g_setenv ("GEGL_PATH", "", TRUE);
   gegl_init (NULL, NULL);
   /* Every layer is read a row chunk at a time: a small tile cache keeps the
    * plug-in's memory flat (GIMP hands plug-ins its own, larger, size). */

@@ -311,7 +311,7 @@ hz_colormap_fit (HzColorMap   *map,
  * (table lookups become gathers where the CPU has them). */
 #define APPLY_BLOCK 256
 
-HZ_X86_64_V3_CLONES static void
+HZ_X86_64_V4_CLONES static void
 apply_block (const float (*m)[HZ_COLORMAP_TERMS],
              float        s,
              gboolean     linear,

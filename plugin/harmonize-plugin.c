@@ -40,10 +40,10 @@ progress_cb (double   fraction,
  * trims the heap, and glibc's free gives memory back to the system, so that
  * each tile's pages were faulted in (and zeroed) again. With GEGL's plain
  * allocation and glibc keeping what is freed for the next tiles, a
- * 6000x4000 float foreground's run makes 50,100 page faults, not 128,000 to
- * 165,000, and takes a median 2.61 s, not 3.34 (`HZ_BENCH_FOREGROUND=6000x4000
- * tests/plugin/bench-6000x4000.sh build FLOAT_LINEAR`, README); peak memory
- * unchanged. Before GEGL starts and threads run (the environment). */
+ * 6000x4000 float foreground's run made 50,100 page faults (with the 128 MB
+ * cache of then), not 128,000 to 165,000, and took a median 2.61 s, not
+ * 3.34 (`HZ_BENCH_FOREGROUND=6000x4000 tests/plugin/bench-6000x4000.sh build
+ * FLOAT_LINEAR`, README); peak memory unchanged. Before GEGL starts and threads run (the environment). */
 static void
 keep_freed_memory (void)
 {

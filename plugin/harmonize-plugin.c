@@ -43,7 +43,8 @@ progress_cb (double   fraction,
  * 6000x4000 float foreground's run made 50,100 page faults (with the 128 MB
  * cache of then), not 128,000 to 165,000, and took a median 2.61 s, not
  * 3.34 (`HZ_BENCH_FOREGROUND=6000x4000 tests/plugin/bench-6000x4000.sh build
- * FLOAT_LINEAR`, README); peak memory unchanged. Before GEGL starts and threads run (the environment). */
+ * FLOAT_LINEAR`, README); peak memory unchanged. Before GEGL starts and
+ * threads run (the environment). */
 static void
 keep_freed_memory (void)
 {
@@ -262,9 +263,10 @@ harmonize_run (GimpProcedure        *procedure,
       return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR, error);
     }
 
-  /* The plug-in uses GEGL's buffers, none of its operations: gegl_init
-   * loading every operation module (47 in Debian 13's GEGL) took 0.13-0.16 s
-   * of each run (timed around the call); with no folder named it loads none. */
+  /* The plug-in uses GEGL's buffers, none of its operations, which gegl_init
+   * loads from every module of GEGL's folder (47 in Debian 13) unless
+   * GEGL_PATH names none: an 8-bit run's median 0.33 -> 0.26 s
+   * (bench-6000x4000.sh with HZ_BENCH_AGAINST; README's Speed section). */
   g_setenv ("GEGL_PATH", "", TRUE);
   gegl_init (NULL, NULL);
   /* Every layer is read a row chunk at a time: a small tile cache keeps the

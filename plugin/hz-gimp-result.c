@@ -5,10 +5,6 @@
 
 #include "hz-gimp-result.h"
 
-/* Rows a chunk: GIMP's tiles are 64 x 64, and a chunk and its columns are
- * kept to whole tiles. */
-#define TILE 64
-
 /* The columns [*x0, *x1) of @n rows of @w mask values between the first
  * and last value > 0 of any row; FALSE where there is none. */
 static gboolean
@@ -181,8 +177,14 @@ write_pixels (GimpLayer        *layer,
    * bench-babl), the mapping converting only what it needs. */
   gboolean        linear  = babl_format_with_space ("RGBA float", stored) == stored;
   const Babl     *format  = linear ? stored : babl_format_with_space ("R'G'B'A float", stored);
-  gsize           floats  = (gsize) fg->width * TILE * 4;
-  float          *mask    = g_try_new (float, (gsize) fg->width * TILE);
+  /* A chunk is a row of the tiles libgimp moves (128 x 128 in GIMP 3.0),
+   * its columns whole tiles too: GEGL then writes each tile whole and does
+   * not first fetch it from GIMP, as it did for each tile of 64-row chunks
+   * (strace: 3,069 tiles fetched for 1,504 read, float 6000x4000). */
+  int             tw      = CLAMP (gimp_tile_width (), 16, 1024);
+  int             th      = CLAMP (gimp_tile_height (), 16, 1024);
+  gsize           floats  = (gsize) fg->width * th * 4;
+  float          *mask    = g_try_new (float, (gsize) fg->width * th);
   Chunk           chunks[2], end = { { 0, 0, 0, 0 }, NULL, NULL, 0 }, *pending = NULL;
   /* The mapping leaves a core to the tile protocol, whose two sides (this
    * thread and GIMP) take turns: with every core mapping, each tile's
@@ -207,9 +209,9 @@ write_pixels (GimpLayer        *layer,
                          _("Not enough memory to write the harmonized layer."));
   mapper = g_thread_new ("hz-map", mapper_thread, &mp);
 
-  for (y = 0; ok && y < fg->height; y += TILE)
+  for (y = 0; ok && y < fg->height; y += th)
     {
-      int n = MIN (TILE, fg->height - y), x0, x1;
+      int n = MIN (th, fg->height - y), x0, x1;
 
       ok = fg->read_mask (fg->user_data, y, n, mask, error);
       t->mask += hz_lap (&clock);
@@ -218,8 +220,8 @@ write_pixels (GimpLayer        *layer,
           Chunk *k = &chunks[next];
 
           next = 1 - next;
-          k->rect = (GeglRectangle) { x0 / TILE * TILE, y, 0, n };
-          k->rect.width = MIN (fg->width, (x1 + TILE - 1) / TILE * TILE) - k->rect.x;
+          k->rect = (GeglRectangle) { x0 / tw * tw, y, 0, n };
+          k->rect.width = MIN (fg->width, (x1 + tw - 1) / tw * tw) - k->rect.x;
           k->next_row = 0;
           hz_gimp_scene_read_foreground (scene, &k->rect, linear, k->rgba);
           t->pixels += hz_lap (&clock);

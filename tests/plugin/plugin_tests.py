@@ -465,14 +465,15 @@ def case_large_image():
 
 
 def case_empty_tile_rows():
-    """A mask on two bands of rows, with whole 64-row tile rows of nothing
-    above, between and below (the new layer is written a tile row at a time,
-    mapped beside the reading of the next, and skips the empty ones): the
-    composite and the alpha as the CLI's."""
-    w, h = 200, 400
+    """A mask on two bands of rows, with whole rows of libgimp's tiles (128
+    pixels high in GIMP 3.0) of nothing above, between and below (the new
+    layer is written a tile row at a time, mapped beside the reading of the
+    next, and skips the empty ones): the composite and the alpha as the
+    CLI's."""
+    w, h = 200, 600
     mask = np.zeros((h, w), np.uint8)
     mask[130:190, 40:170] = 255
-    mask[300:330, 10:60] = 255
+    mask[420:450, 10:60] = 255
     fg = save_png('bands-fg.png', np.dstack([texture(w, h, 6, (0.75, 0.3, 0.25)), mask]))
     image = new_image()
     layer = load_layer(image, fg, 'fg', -20, -100)

@@ -36,12 +36,16 @@ chunk_span (const float *mask,
  * talks to GIMP (libgimp's calls stay on it): chunks come in order, each
  * goes back once mapped; one of 0 rows ends. A chunk's rows are taken one
  * at a time (next_row) by the mapper's threads and by the main thread
- * while it waits for the chunk. */
+ * while it waits for the chunk. A chunk of an 8-bit layer holds its pixels
+ * as stored (rgba NULL), mapped a row at a time through a thread's float
+ * row (Mapper.rows), its alpha the mask's values; other layers' chunks
+ * hold their floats (bytes NULL), read with the mask in their alpha. */
 typedef struct
 {
   GeglRectangle rect;
   float        *rgba;
-  guint8       *bytes;
+  guint8       *bytes;      /* 4 bytes a pixel; read as stored, channels of them */
+  const float  *mask;       /* the foreground's width a row, from x 0 */
   gint          next_row;
 } Chunk;
 
@@ -50,19 +54,20 @@ typedef struct
   const HzColorMap *map;
   double            strength;
   gboolean          linear;  /* RGBA float, not R'G'B'A float */
+  int               channels;   /* of an 8-bit foreground as stored */
+  int               mask_width;
   int               n_threads;
+  float            *rows;       /* one float row a slot and one for the main thread */
   GAsyncQueue      *todo, *done;
 } Mapper;
 
-/* Row r of a chunk mapped where it shows (alpha > 0, in runs), then, for an
- * 8-bit layer, rounded to 8 bits as babl rounds. */
+/* @width pixels of @row mapped where they show (alpha > 0, in runs). */
 static void
-map_row (const Mapper *mp,
-         Chunk        *k,
-         int           r)
+map_runs (const Mapper *mp,
+          float        *row,
+          int           width)
 {
-  int    width = k->rect.width, i, j;
-  float *row   = k->rgba + (gsize) width * 4 * r;
+  int i, j;
 
   for (i = 0; i < width; i = j + 1)
     {
@@ -72,28 +77,53 @@ map_row (const Mapper *mp,
         (mp->linear ? hz_colormap_apply_linear : hz_colormap_apply) (mp->map, mp->strength,
                                                                      row + 4 * i, j - i, 1);
     }
-  if (k->bytes)
+}
+
+/* Row r of a chunk mapped; an 8-bit one expanded into @scratch first, then
+ * rounded back to 8 bits as babl rounds. */
+static void
+map_row (const Mapper *mp,
+         Chunk        *k,
+         int           r,
+         float        *scratch)
+{
+  int           width = k->rect.width, i, c;
+  guint8       *bytes;
+  const float  *mask;
+
+  if (k->rgba)
     {
-      guint8 *out = k->bytes + (gsize) width * 4 * r;
+      map_runs (mp, k->rgba + (gsize) width * 4 * r, width);
+      return;
+    }
+  bytes = k->bytes + (gsize) width * 4 * r;
+  mask  = k->mask + (gsize) mp->mask_width * r + k->rect.x;
+  for (i = 0; i < width; i++)
+    {
+      for (c = 0; c < 3; c++)
+        scratch[4 * i + c] = hz_gimp_u8_value (bytes[mp->channels * i + c]);
+      scratch[4 * i + 3] = mask[i];
+    }
+  map_runs (mp, scratch, width);
+  for (i = 0; i < width * 4; i++)
+    {
+      float v = scratch[i];
 
-      for (i = 0; i < width * 4; i++)
-        {
-          float v = row[i];
-
-          out[i] = (guint8) ((v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * 255.0f + 0.5f);
-        }
+      bytes[i] = (guint8) ((v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * 255.0f + 0.5f);
     }
 }
 
 /* The rows of the chunk that no thread has taken yet. */
 static void
 map_rows (const Mapper *mp,
-          Chunk        *k)
+          Chunk        *k,
+          int           slot)
 {
-  int r;
+  float *scratch = mp->rows + (gsize) slot * mp->mask_width * 4;
+  int    r;
 
   while ((r = g_atomic_int_add (&k->next_row, 1)) < k->rect.height)
-    map_row (mp, k, r);
+    map_row (mp, k, r, scratch);
 }
 
 typedef struct
@@ -104,12 +134,12 @@ typedef struct
 
 static void
 map_rows_task (int      i G_GNUC_UNUSED,
-               int      slot G_GNUC_UNUSED,
+               int      slot,
                gpointer data)
 {
   const Helper *h = data;
 
-  map_rows (h->mp, h->k);
+  map_rows (h->mp, h->k, slot);
 }
 
 static gpointer
@@ -134,12 +164,11 @@ static Chunk *
 mapped_chunk (Mapper *mp,
               Chunk  *pending)
 {
-  map_rows (mp, pending);
+  map_rows (mp, pending, mp->n_threads);
   return g_async_queue_pop (mp->done);
 }
 
-/* A mapped chunk into the layer's buffer: its bytes in @format (the
- * layer's own) where it has them, else its floats in @format. */
+/* A mapped chunk into the layer's buffer, its bytes or floats in @format. */
 static void
 write_chunk (GeglBuffer  *buffer,
              const Chunk *k,
@@ -156,8 +185,7 @@ write_chunk (GeglBuffer  *buffer,
  * reading of the next chunk, and by this thread once it has read it) and
  * written; the rest stays as a new layer is,
  * transparent. One pass over the foreground: no separate one for the mask's
- * bounding box. An 8-bit layer is written as it is stored (see get_rgba in
- * hz-gimp-scene.c on babl's conversions in a new plug-in process). */
+ * bounding box. */
 static gboolean
 write_pixels (GimpLayer        *layer,
               HzGimpScene      *scene,
@@ -171,38 +199,48 @@ write_pixels (GimpLayer        *layer,
   const HzReader *fg      = &hz_gimp_scene_get (scene)->foreground;
   GeglBuffer     *buffer  = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
   const Babl     *stored  = gimp_drawable_get_format (GIMP_DRAWABLE (layer));
-  gboolean        u8      = babl_format_with_space ("R'G'B'A u8", stored) == stored;
+  /* An 8-bit layer is read and written as it is stored: see u8_channels
+   * in hz-gimp-scene.c on babl's conversions in a new plug-in process. */
+  int             channels = babl_format_with_space ("R'G'B'A u8", stored) == stored
+                             ? hz_gimp_scene_foreground_u8 (scene) : 0;
   /* A linear float layer's floats are read and written as stored (copies,
    * where babl's conversions to R'G'B' and back take 2.5 times as long,
    * bench-babl), the mapping converting only what it needs. */
   gboolean        linear  = babl_format_with_space ("RGBA float", stored) == stored;
-  const Babl     *format  = linear ? stored : babl_format_with_space ("R'G'B'A float", stored);
+  const Babl     *format  = linear || channels ? stored
+                                               : babl_format_with_space ("R'G'B'A float", stored);
   /* A chunk is a row of the tiles libgimp moves (128 x 128 in GIMP 3.0),
    * its columns whole tiles too: GEGL then writes each tile whole and does
    * not first fetch it from GIMP, as it did for each tile of 64-row chunks
    * (strace: 3,069 tiles fetched for 1,504 read, float 6000x4000). */
   int             tw      = CLAMP (gimp_tile_width (), 16, 1024);
   int             th      = CLAMP (gimp_tile_height (), 16, 1024);
-  gsize           floats  = (gsize) fg->width * th * 4;
-  float          *mask    = g_try_new (float, (gsize) fg->width * th);
-  Chunk           chunks[2], end = { { 0, 0, 0, 0 }, NULL, NULL, 0 }, *pending = NULL;
+  gsize           pixels  = (gsize) fg->width * th;
+  float          *masks[2];
+  Chunk           chunks[2], end = { { 0, 0, 0, 0 }, NULL, NULL, NULL, 0 }, *pending = NULL;
   /* The mapping leaves a core to the tile protocol, whose two sides (this
    * thread and GIMP) take turns: with every core mapping, each tile's
    * round trip waited for the scheduler (with mapped_chunk's help, float
    * 6000x4000 foreground on 2 cores: writing 0.50-0.97 -> 0.26-0.44 s,
    * bench-6000x4000.sh's HZ_BENCH_AGAINST; README's Speed section). */
-  Mapper          mp      = { map, strength, linear, MAX (1, n_threads - 1), g_async_queue_new (),
-                              g_async_queue_new () };
+  Mapper          mp      = { map, strength, linear, channels, fg->width, MAX (1, n_threads - 1),
+                              NULL, g_async_queue_new (), g_async_queue_new () };
   GThread        *mapper;
-  gboolean        ok      = mask != NULL;
+  gboolean        ok;
   int             y, i, next = 0;
   gint64          clock   = g_get_monotonic_time ();
 
+  /* An 8-bit chunk's mask is its alpha, kept until it is mapped: one a chunk. */
+  masks[0] = g_try_new (float, pixels);
+  masks[1] = channels ? g_try_new (float, pixels) : masks[0];
+  mp.rows  = channels ? g_try_new (float, (gsize) (mp.n_threads + 1) * fg->width * 4) : NULL;
+  ok = masks[0] && masks[1] && (mp.rows || ! channels);
   for (i = 0; i < 2; i++)
     {
-      chunks[i].rgba  = g_try_new (float, floats);
-      chunks[i].bytes = u8 ? g_try_new (guint8, floats) : NULL;
-      ok = ok && chunks[i].rgba && (chunks[i].bytes || ! u8);
+      chunks[i].rgba  = channels ? NULL : g_try_new (float, pixels * 4);
+      chunks[i].bytes = channels ? g_try_new (guint8, pixels * 4) : NULL;
+      chunks[i].mask  = masks[i];
+      ok = ok && (chunks[i].rgba || chunks[i].bytes);
     }
   if (! ok)
     g_set_error_literal (error, HZ_ERROR, HZ_ERROR_MEMORY,
@@ -213,9 +251,9 @@ write_pixels (GimpLayer        *layer,
     {
       int n = MIN (th, fg->height - y), x0, x1;
 
-      ok = fg->read_mask (fg->user_data, y, n, mask, error);
+      ok = fg->read_mask (fg->user_data, y, n, masks[next], error);
       t->mask += hz_lap (&clock);
-      if (ok && chunk_span (mask, fg->width, n, &x0, &x1))
+      if (ok && chunk_span (masks[next], fg->width, n, &x0, &x1))
         {
           Chunk *k = &chunks[next];
 
@@ -223,7 +261,10 @@ write_pixels (GimpLayer        *layer,
           k->rect = (GeglRectangle) { x0 / tw * tw, y, 0, n };
           k->rect.width = MIN (fg->width, (x1 + tw - 1) / tw * tw) - k->rect.x;
           k->next_row = 0;
-          hz_gimp_scene_read_foreground (scene, &k->rect, linear, k->rgba);
+          if (channels)
+            hz_gimp_scene_read_foreground_u8 (scene, &k->rect, k->rect.width * 4, k->bytes);
+          else
+            hz_gimp_scene_read_foreground (scene, &k->rect, linear, k->rgba);
           t->pixels += hz_lap (&clock);
           g_async_queue_push (mp.todo, k);
           if (pending)
@@ -231,7 +272,7 @@ write_pixels (GimpLayer        *layer,
               Chunk *done = mapped_chunk (&mp, pending);
 
               t->mapping += hz_lap (&clock);
-              write_chunk (buffer, done, u8 ? stored : format);
+              write_chunk (buffer, done, format);
               t->write += hz_lap (&clock);
             }
           pending = k;
@@ -244,7 +285,7 @@ write_pixels (GimpLayer        *layer,
 
       t->mapping += hz_lap (&clock);
       if (ok)
-        write_chunk (buffer, done, u8 ? stored : format);
+        write_chunk (buffer, done, format);
       t->write += hz_lap (&clock);
     }
   g_async_queue_push (mp.todo, &end);
@@ -255,7 +296,10 @@ write_pixels (GimpLayer        *layer,
       g_free (chunks[i].rgba);
       g_free (chunks[i].bytes);
     }
-  g_free (mask);
+  if (masks[1] != masks[0])
+    g_free (masks[1]);
+  g_free (masks[0]);
+  g_free (mp.rows);
   g_async_queue_unref (mp.todo);
   g_async_queue_unref (mp.done);
   g_object_unref (buffer);   /* flushes the tiles to GIMP */

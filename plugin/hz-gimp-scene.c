@@ -86,7 +86,7 @@ layer_has_transparency (GimpLayer *layer)
 
   buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
   format = gegl_buffer_get_format (buffer);
-  /* 8-bit layers, the most common, are read as stored (see get_rgba). */
+  /* 8-bit layers, the most common, are read as stored (see u8_channels). */
   u8 = babl_format_get_type (format, 0) == babl_type ("u8");
   if (! u8)
     format = babl_format ("A float");
@@ -285,45 +285,74 @@ stored_rows (HzGimpScene         *s,
   return s->bytes;
 }
 
-/* @rect of @buffer as R'G'B'A float. A plug-in starts without babl's cache
- * of conversion paths, and babl's search for the one from 8-bit R'G'B'(A)
- * costs each run up to half a second, more than reading a 6000x4000 layer:
- * that format, GIMP's most common, is read as it is stored and expanded here. */
+/* The channels of @buffer's pixels where they are stored as 8-bit R'G'B'A
+ * or R'G'B' of the scene's space (4 or 3), else 0. A plug-in starts
+ * without babl's cache of conversion paths, and babl's search for the one
+ * from 8-bit R'G'B'(A) costs each run up to half a second, more than
+ * reading a 6000x4000 layer: that format, GIMP's most common, is read as it
+ * is stored and expanded by hand (hz_gimp_u8_value). */
+static int
+u8_channels (HzGimpScene *s,
+             GeglBuffer  *buffer)
+{
+  const Babl *format = gegl_buffer_get_format (buffer);
+  const char *model  = babl_get_name (babl_format_get_model (format));
+
+  if (babl_format_get_type (format, 0) != babl_type ("u8") ||
+      babl_format_get_space (format) != babl_format_get_space (s->rgba_format) ||
+      (strcmp (model, "R'G'B'A") != 0 && strcmp (model, "R'G'B'") != 0))
+    return 0;
+  return babl_format_get_n_components (format);
+}
+
+/* @rect of @buffer as R'G'B'A float. */
 static void
 get_rgba (HzGimpScene         *s,
           GeglBuffer          *buffer,
           const GeglRectangle *rect,
           float               *rgba)
 {
-  static float  unit[256];
-  const Babl   *format   = gegl_buffer_get_format (buffer);
-  const char   *model    = babl_get_name (babl_format_get_model (format));
-  int           channels = babl_format_get_n_components (format);
-  gsize         n        = (gsize) rect->width * rect->height;
-  gsize         i;
-  int           c;
+  int   channels = u8_channels (s, buffer);
+  gsize n        = (gsize) rect->width * rect->height;
+  gsize i;
+  int   c;
 
-  if (babl_format_get_type (format, 0) != babl_type ("u8") ||
-      babl_format_get_space (format) != babl_format_get_space (s->rgba_format) ||
-      (strcmp (model, "R'G'B'A") != 0 && strcmp (model, "R'G'B'") != 0))
+  if (channels == 0)
     {
       gegl_buffer_get (buffer, rect, 1.0, s->rgba_format, rgba,
                        GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
       return;
     }
 
-  if (unit[255] == 0.0f)
-    for (i = 0; i < 256; i++)
-      unit[i] = i / 255.0f;
   stored_rows (s, buffer, rect);
   for (i = 0; i < n; i++)
     {
       const guint8 *p = s->bytes + i * channels;
 
       for (c = 0; c < 3; c++)
-        rgba[4 * i + c] = unit[p[c]];
-      rgba[4 * i + 3] = channels == 4 ? unit[p[3]] : 1.0f;
+        rgba[4 * i + c] = hz_gimp_u8_value (p[c]);
+      rgba[4 * i + 3] = channels == 4 ? hz_gimp_u8_value (p[3]) : 1.0f;
     }
+}
+
+int
+hz_gimp_scene_foreground_u8 (HzGimpScene *s)
+{
+  g_return_val_if_fail (s->scale == 1.0, 0);
+
+  return u8_channels (s, s->fg_buffer);
+}
+
+void
+hz_gimp_scene_read_foreground_u8 (HzGimpScene         *s,
+                                  const GeglRectangle *rect,
+                                  int                  rowstride,
+                                  guint8              *bytes)
+{
+  g_return_if_fail (hz_gimp_scene_foreground_u8 (s) > 0);
+
+  gegl_buffer_get (s->fg_buffer, rect, 1.0, gegl_buffer_get_format (s->fg_buffer), bytes,
+                   rowstride, GEGL_ABYSS_NONE);
 }
 
 /* The mask drawable's values over @rect of the foreground (foreground
@@ -409,7 +438,7 @@ stored_alpha (GeglBuffer          *buffer,
           gsize in = (gsize) y * roi->width * channels + channels - 1;
 
           for (x = 0; x < roi->width; x++, in += channels)
-            mask[at + x] = (u8 ? ((const guint8 *) it->items[0].data)[in] * (1.0f / 255.0f)
+            mask[at + x] = (u8 ? hz_gimp_u8_value (((const guint8 *) it->items[0].data)[in])
                                : ((const float *) it->items[0].data)[in]) *
                            (m ? m[at + x] : 1.0f);
         }

@@ -69,6 +69,23 @@ void           hz_gimp_scene_read_foreground (HzGimpScene         *scene,
                                               gboolean             linear,
                                               float               *rgba);
 
+/* An 8-bit value as the float the readers give for it (babl's). */
+static inline float
+hz_gimp_u8_value (guint8 v)
+{
+  return v / 255.0f;
+}
+
+/* Where a full-resolution scene's foreground is stored as 8-bit R'G'B'A or
+ * R'G'B' of the image's space, its channels (4 or 3); else 0. Then
+ * hz_gimp_scene_read_foreground_u8 gives @rect of it as stored, each row
+ * at @rowstride bytes (colours as hz_gimp_u8_value expands them; the mask,
+ * alpha included, is the reader's read_mask). Main thread only. */
+int            hz_gimp_scene_foreground_u8      (HzGimpScene         *scene);
+void           hz_gimp_scene_read_foreground_u8 (HzGimpScene         *scene,
+                                                 const GeglRectangle *rect,
+                                                 int                  rowstride,
+                                                 guint8              *bytes);
 /* The foreground layer the scene was built for, and the scale from image
  * to scene coordinates (1.0 at full resolution). */
 GimpLayer     *hz_gimp_scene_get_layer  (HzGimpScene         *scene);

@@ -128,7 +128,9 @@ resolve_mask (GimpImage            *image,
     case HZ_MASK_AUTO:
       if (layer_mask)
         *mask = GIMP_DRAWABLE (layer_mask);
-      else if (! layer_has_transparency (fg) && ! gimp_selection_is_empty (image))
+      /* The selection first: without one an opaque layer's alpha is the
+       * whole layer anyway, and the scan of its alpha reads every tile. */
+      else if (! gimp_selection_is_empty (image) && ! layer_has_transparency (fg))
         *mask = GIMP_DRAWABLE (gimp_image_get_selection (image));
       return TRUE;
 

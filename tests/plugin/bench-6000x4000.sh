@@ -12,7 +12,8 @@
 # the plug-in process's peak resident memory, minor page faults and system
 # time, and the phases the plug-in reports with HARMONIZE_TIMING. Weights: HARMONIZE_WEIGHTS, else the shipped
 # ones; WORKING_SIZE 0 (the default) is the weights' own. The foreground
-# is 2400x1800 unless HZ_BENCH_FOREGROUND=WxH (e.g. 6000x4000) says otherwise.
+# is 2400x1800 unless HZ_BENCH_FOREGROUND=WxH (e.g. 6000x4000) says otherwise,
+# an ellipse in its alpha unless HZ_BENCH_OPAQUE=1 makes it opaque.
 # With HZ_BENCH_AGAINST=OTHER_BUILD_DIR the runs alternate between
 # OTHER_BUILD_DIR's plug-in (the reference: the first run, a warm-up left out
 # of the medians, then the odd ones) and BUILD_DIR's (the even runs) in the
@@ -44,7 +45,7 @@ exec /usr/bin/time -a -o "$tmp/time.log" -f "%M KB %e s %R %S %C" "$tmp/gimp-har
 WRAP
 chmod +x "$dir/gimp-harmonize"
 
-echo "6000x4000, foreground ${HZ_BENCH_FOREGROUND:-2400x1800}, $HZ_BENCH_PRECISION, working size $HZ_BENCH_WORKING_SIZE, $(nproc) cores"
+echo "6000x4000, foreground ${HZ_BENCH_FOREGROUND:-2400x1800}${HZ_BENCH_OPAQUE:+ opaque}, $HZ_BENCH_PRECISION, working size $HZ_BENCH_WORKING_SIZE, $(nproc) cores"
 HZ_BENCH_REPORT="$tmp/report" gimp-console -i -d -f --quit --batch-interpreter=python-fu-eval \
     -b "exec(open('$here/bench_6000x4000.py').read())" >"$tmp/gimp.log" 2>&1 || true
 [ -e "$tmp/report" ] || { tail -30 "$tmp/gimp.log"; exit 1; }

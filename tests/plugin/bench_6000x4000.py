@@ -1,7 +1,9 @@
 # The speed benchmark's GIMP side (python-fu-eval, run by bench-6000x4000.sh):
 # a 6000x4000 composite (background + an elliptical foreground, 2400x1800 with
-# alpha unless HZ_BENCH_FOREGROUND=WxH says otherwise, centred), plug-in-harmonize run on it HZ_BENCH_RUNS times; the seconds
-# of each run (the PDB call, end to end) go to HZ_BENCH_REPORT.
+# alpha unless HZ_BENCH_FOREGROUND=WxH says otherwise, centred; with
+# HZ_BENCH_OPAQUE=1 its alpha is 1 everywhere instead, as a pasted photo's),
+# plug-in-harmonize run on it HZ_BENCH_RUNS times; the seconds of each run
+# (the PDB call, end to end) go to HZ_BENCH_REPORT.
 
 import os
 import time
@@ -45,8 +47,11 @@ fg = Gimp.Layer.new(image, 'object', FW, FH, Gimp.ImageType.RGBA_IMAGE, 100,
 image.insert_layer(fg, None, 0)
 fg.set_offsets((W - FW) // 2, (H - FH) // 2)
 y, x = np.mgrid[0:FH, 0:FW].astype(np.float32)
-fill(fg, FW, FH, (0.8, 0.35, 0.25),
-     (((x - FW / 2) / (FW * 0.45)) ** 2 + ((y - FH / 2) / (FH * 0.45)) ** 2 <= 1).astype(np.float32))
+if os.environ.get('HZ_BENCH_OPAQUE') == '1':
+    alpha = np.ones((FH, FW), np.float32)
+else:
+    alpha = (((x - FW / 2) / (FW * 0.45)) ** 2 + ((y - FH / 2) / (FH * 0.45)) ** 2 <= 1).astype(np.float32)
+fill(fg, FW, FH, (0.8, 0.35, 0.25), alpha)
 
 proc = Gimp.get_pdb().lookup_procedure('plug-in-harmonize')
 for run in range(RUNS):
@@ -59,7 +64,8 @@ for run in range(RUNS):
     result = proc.run(config)
     seconds = time.time() - start
     status = result.index(0)
-    report.write('run %d: %.2f s %s\n' % (run + 1, seconds, status.value_nick))
+    why = '' if status == Gimp.PDBStatusType.SUCCESS else ': %s' % result.index(1)
+    report.write('run %d: %.2f s %s%s\n' % (run + 1, seconds, status.value_nick, why))
     report.flush()
     if status == Gimp.PDBStatusType.SUCCESS:
         image.remove_layer(result.index(1))

@@ -15,8 +15,8 @@
 #define PLUG_IN_PROC   HZ_PROCEDURE_NAME
 
 /* Bytes of pixel tiles the plug-in keeps (see harmonize_run). The layer's
- * pass needs two chunks of whole tile rows at a time (a 6000-pixel float
- * chunk's tiles, read and written, 12 MB); more only faulted in more pages:
+ * pass reads a row of libgimp's tiles while the one before is written (a
+ * 6000-pixel float layer's: 12 MB each); more only faulted in more pages:
  * 128 MB made a 6000x4000 float foreground's run peak at 221 MB with 51,600
  * page faults, 32 MB at 124 MB with 27,000 (bench-6000x4000.sh with
  * HZ_BENCH_AGAINST; README's Speed section). */

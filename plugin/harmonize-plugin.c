@@ -14,13 +14,13 @@
 
 #define PLUG_IN_PROC   HZ_PROCEDURE_NAME
 
-/* Bytes of pixel tiles the plug-in keeps (see harmonize_run). The layer's
- * pass reads a row of libgimp's tiles while the one before is written (a
- * 6000-pixel float layer's: 12 MB each); more only faulted in more pages:
- * 128 MB made a 6000x4000 float foreground's run peak at 221 MB with 51,600
- * page faults, 32 MB at 124 MB with 27,000 (bench-6000x4000.sh with
- * HZ_BENCH_AGAINST; README's Speed section). */
-#define TILE_CACHE_SIZE (32 << 20)
+/* Bytes of pixel tiles the plug-in keeps at first (see harmonize_run): the
+ * layer's pass raises it to what it needs (write_pixels in
+ * hz-gimp-result.c); more only faults in more pages (128 MB made a
+ * 6000x4000 float foreground's run peak at 221 MB with 51,600 page faults,
+ * 32 MB at 124 MB with 27,000: bench-6000x4000.sh with HZ_BENCH_AGAINST;
+ * README's Speed section). */
+#define TILE_CACHE_SIZE (8 << 20)
 
 /* The share of the progress bar the fit takes; writing the layer the rest. */
 #define FIT_PROGRESS 0.85

@@ -338,6 +338,16 @@ get_rgba (HzGimpScene         *s,
 }
 
 int
+hz_gimp_scene_stored_bytes_per_pixel (HzGimpScene *s)
+{
+  g_return_val_if_fail (s->scale == 1.0, 0);
+
+  return babl_format_get_bytes_per_pixel (gegl_buffer_get_format (s->fg_buffer)) +
+         (s->mask_buffer ? babl_format_get_bytes_per_pixel (gegl_buffer_get_format (s->mask_buffer))
+                         : 0);
+}
+
+int
 hz_gimp_scene_foreground_u8 (HzGimpScene *s)
 {
   g_return_val_if_fail (s->scale == 1.0, 0);

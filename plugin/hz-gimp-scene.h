@@ -69,6 +69,10 @@ void           hz_gimp_scene_read_foreground (HzGimpScene         *scene,
                                               gboolean             linear,
                                               float               *rgba);
 
+/* The bytes a pixel of a full-resolution scene's foreground and its mask
+ * drawable (where it has one) take as they are stored. */
+int            hz_gimp_scene_stored_bytes_per_pixel (HzGimpScene *scene);
+
 /* An 8-bit value as the float the readers give for it (babl's). */
 static inline float
 hz_gimp_u8_value (guint8 v)

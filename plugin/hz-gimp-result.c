@@ -55,7 +55,7 @@ typedef struct
   double            strength;
   gboolean          linear;  /* RGBA float, not R'G'B'A float */
   int               channels;   /* of an 8-bit foreground as stored */
-  int               mask_width;
+  int               width;      /* the foreground's: a mask row's, and at most a chunk's */
   int               n_threads;
   float            *rows;       /* one float row a slot and one for the main thread */
   GAsyncQueue      *todo, *done;
@@ -97,7 +97,7 @@ map_row (const Mapper *mp,
       return;
     }
   bytes = k->bytes + (gsize) width * 4 * r;
-  mask  = k->mask + (gsize) mp->mask_width * r + k->rect.x;
+  mask  = k->mask + (gsize) mp->width * r + k->rect.x;
   for (i = 0; i < width; i++)
     {
       for (c = 0; c < 3; c++)
@@ -119,7 +119,7 @@ map_rows (const Mapper *mp,
           Chunk        *k,
           int           slot)
 {
-  float *scratch = mp->rows + (gsize) slot * mp->mask_width * 4;
+  float *scratch = mp->rows + (gsize) slot * mp->width * 4;
   int    r;
 
   while ((r = g_atomic_int_add (&k->next_row, 1)) < k->rect.height)

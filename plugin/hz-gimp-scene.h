@@ -90,6 +90,7 @@ void           hz_gimp_scene_read_foreground_u8 (HzGimpScene         *scene,
                                                  const GeglRectangle *rect,
                                                  int                  rowstride,
                                                  guint8              *bytes);
+
 /* The foreground layer the scene was built for, and the scale from image
  * to scene coordinates (1.0 at full resolution). */
 GimpLayer     *hz_gimp_scene_get_layer  (HzGimpScene         *scene);

@@ -18,7 +18,10 @@
 # OTHER_BUILD_DIR's plug-in (the reference: the first run, a warm-up left out
 # of the medians, then the odd ones) and BUILD_DIR's (the even runs) in the
 # same GIMP, and each line says whose: builds compared minutes apart differ by
-# the machine's drift more than by their code.
+# the machine's drift more than by their code. After each run GIMP inverts a
+# copy of the foreground itself (bench_6000x4000.py), and the last line gives
+# the median and range of those: what GIMP's core takes to filter that layer
+# on this machine in this session, fresh memory and all.
 set -eu
 
 build=$(cd "$1" && pwd)
@@ -55,14 +58,21 @@ whose() {   # the Nth line of a run's: whose plug-in ran it
     else cat; fi
 }
 grep '^run' "$tmp/report" | whose
-grep -v '^run' "$tmp/report"
+grep '^invert' "$tmp/report"
+grep -v -e '^run' -e '^invert' "$tmp/report"
 # The runs (not the registration query): peak resident memory of each.
 grep -e '-run' "$tmp/time.log" |
     awk '{ printf "plug-in process: peak %.0f MB, %s s, %s page faults, %s s of system time\n", $1 / 1024, $3, $5, $6 }' | whose
 grep 'gimp-harmonize: seconds' "$tmp/gimp.log" | whose || true
+median() {   # median (and range) of the third field of the lines on stdin
+    awk '{ print $3 }' | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) printf "%.2f s (%d runs, %.2f-%.2f)", (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2, NR, v[1], v[NR] }'
+}
 if [ -n "$against" ]; then   # medians of each build's runs
     for w in this reference; do
-        grep '^run' "$tmp/report" | whose | grep "($w)" | awk '{ print $3 }' | sort -n |
-            awk -v w="$w" '{ v[NR] = $1 } END { if (NR) printf "median of %s: %.2f s (%d runs, %.2f-%.2f)\n", w, (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2, NR, v[1], v[NR] }'
+        echo "median of $w: $(grep '^run' "$tmp/report" | whose | grep "($w)" | median)"
     done
+else
+    echo "median of the runs: $(grep '^run' "$tmp/report" | median)"
 fi
+echo "median of GIMP's own invert: $(grep '^invert' "$tmp/report" | median)"

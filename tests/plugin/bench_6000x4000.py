@@ -3,7 +3,12 @@
 # alpha unless HZ_BENCH_FOREGROUND=WxH says otherwise, centred; with
 # HZ_BENCH_OPAQUE=1 its alpha is 1 everywhere instead, as a pasted photo's),
 # plug-in-harmonize run on it HZ_BENCH_RUNS times; the seconds of each run
-# (the PDB call, end to end) go to HZ_BENCH_REPORT.
+# (the PDB call, end to end) go to HZ_BENCH_REPORT. After each run, the
+# reference: GIMP's own Colors > Invert of a copy of the foreground, a
+# per-pixel filter in GIMP's core that, like the plug-in, reads every pixel of
+# the layer and writes a layer's worth of fresh tiles, without the plug-in
+# protocol; its seconds go there too, so that each run has a yardstick timed
+# on the same machine minutes apart at most.
 
 import os
 import time
@@ -18,6 +23,8 @@ from gi.repository import Gegl, Gimp
 W, H = 6000, 4000
 FW, FH = (int(v) for v in os.environ.get('HZ_BENCH_FOREGROUND', '2400x1800').split('x'))
 PRECISION = getattr(Gimp.Precision, os.environ.get('HZ_BENCH_PRECISION', 'U8_NON_LINEAR'))
+NICK = PRECISION.value_nick
+LINEAR = NICK.endswith('-linear') and not NICK.endswith('non-linear')
 RUNS = int(os.environ.get('HZ_BENCH_RUNS', '3'))
 SIZE = int(os.environ.get('HZ_BENCH_WORKING_SIZE', '256'))
 report = open(os.environ['HZ_BENCH_REPORT'], 'w')
@@ -69,6 +76,14 @@ for run in range(RUNS):
     report.flush()
     if status == Gimp.PDBStatusType.SUCCESS:
         image.remove_layer(result.index(1))
+    copy = fg.copy()   # shares the foreground's tiles until written
+    image.insert_layer(copy, None, 0)
+    start = time.time()
+    copy.invert(LINEAR)   # in the layer's own encoding: no conversion either way
+    report.write('invert %d: %.2f s (GIMP\'s own invert of a copy of the foreground)\n'
+                 % (run + 1, time.time() - start))
+    report.flush()
+    image.remove_layer(copy)
 report.write('done\n')
 report.close()
 image.delete()

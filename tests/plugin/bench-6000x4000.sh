@@ -8,7 +8,8 @@
 # FLOAT_LINEAR). Installs BUILD_DIR's plug-in into a temporary HOME behind a
 # wrapper that runs it under /usr/bin/time, runs it HZ_BENCH_RUNS times
 # (default 3) from gimp-console, and prints each run's seconds (the PDB call,
-# end to end: plug-in start, model load, reading, fit, writing the layer) and
+# end to end: plug-in start, model load, reading, fit, writing the layer; and
+# the page faults GIMP took meanwhile, its fresh memory) and
 # the plug-in process's peak resident memory, minor page faults and system
 # time, and the phases the plug-in reports with HARMONIZE_TIMING. Weights: HARMONIZE_WEIGHTS, else the shipped
 # ones; WORKING_SIZE 0 (the default) is the weights' own. The foreground

@@ -3,8 +3,8 @@
 # alpha unless HZ_BENCH_FOREGROUND=WxH says otherwise, centred; with
 # HZ_BENCH_OPAQUE=1 its alpha is 1 everywhere instead, as a pasted photo's),
 # plug-in-harmonize run on it HZ_BENCH_RUNS times; the seconds of each run
-# (the PDB call, end to end) go to HZ_BENCH_REPORT. After each run, the
-# reference: GIMP's own Colors > Invert of a copy of the foreground, a
+# (the PDB call, end to end) go to HZ_BENCH_REPORT. After each run, a
+# yardstick: GIMP's own Colors > Invert of a copy of the foreground, a
 # per-pixel filter in GIMP's core that, like the plug-in, reads every pixel of
 # the layer and writes a layer's worth of fresh tiles, without the plug-in
 # protocol; its seconds go there too, so that each run has a yardstick timed

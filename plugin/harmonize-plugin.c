@@ -116,7 +116,7 @@ harmonize_image (GimpImage            *image,
   GError      *local = NULL;
   ModelLoad    load = { NULL, NULL };
   GThread     *loader;
-  gboolean     ok;
+  gboolean     ok, fitted_small = FALSE;
   gint64       clock = g_get_monotonic_time ();
   double       t_scenes, t_load, t_write = 0;
   HzTimings    t_fit = { 0 };
@@ -176,15 +176,21 @@ harmonize_image (GimpImage            *image,
           local = NULL;
         }
       if (ok)
+        hz_context_timings (ctx, &t_fit);
+      fitted_small = small != NULL;
+      /* What the fit needed (the network's buffers, the weights, the small
+       * scene) goes before the layer pass allocates its chunks, which can
+       * then take those pages again rather than fresh ones. */
+      hz_context_free (ctx);
+      g_clear_pointer (&small, hz_gimp_scene_free);
+      g_clear_pointer (&model, hz_model_free);
+      if (ok)
         {
-          hz_context_timings (ctx, &t_fit);
           hz_lap (&clock);
           layer = hz_gimp_result_insert (image, scene, &map, options.strength,
                                          options.n_threads, FIT_PROGRESS, &t_layer, error);
           t_write = hz_lap (&clock);
         }
-      hz_context_free (ctx);
-      hz_gimp_scene_free (small);
       hz_gimp_scene_free (scene);
     }
 
@@ -196,7 +202,7 @@ harmonize_image (GimpImage            *image,
                 "waiting for the mapping %.3f, writing %.3f, flush %.3f) (fitted on %s)\n",
                 t_scenes, t_load, t_fit.read, t_fit.network, t_fit.fit, t_write, t_layer.mask,
                 t_layer.pixels, t_layer.mapping, t_layer.write, t_layer.flush,
-                small ? "GIMP's downscaled copy" : "the full image");
+                fitted_small ? "GIMP's downscaled copy" : "the full image");
   return layer;
 }
 

@@ -212,6 +212,14 @@ hz_context_network_output (const HzContext *ctx,
                    width, height);
 }
 
+HzRect
+hz_context_content_region (const HzContext *ctx)
+{
+  static const HzRect none;
+
+  return ctx->has_run ? ctx->thumbs.region : none;
+}
+
 void
 hz_context_timings (const HzContext *ctx,
                     HzTimings       *timings)

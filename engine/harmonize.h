@@ -233,6 +233,13 @@ const float *hz_context_network_output    (const HzContext *ctx,
                                            int             *width,
                                            int             *height);
 
+/* The part of the scene's foreground the last successful hz_fit_scene read
+ * its content from (the mask's bounding box with its margin, in foreground
+ * pixels), 0 x 0 before the first run or after a failed one: how many of
+ * the scene's pixels went into each of the content's, for a caller that
+ * fitted on a downscaled copy and wants to know whether it had enough. */
+HzRect hz_context_content_region (const HzContext *ctx);
+
 /* Wall-clock seconds of the phases of the last successful hz_fit_scene (all
  * zero before one): reading the scene at working size, the network, the
  * colour fit. For HARMONIZE_TIMING and --timing reports. */

@@ -440,10 +440,17 @@ test_fit_scene (void)
   int w, h;
 
   g_assert_null (hz_context_network_output (ctx, &w, &h));
+  g_assert_cmpint (hz_context_content_region (ctx).width, ==, 0);
   hz_options_init (&options);
   options.working_size = 64;
   g_assert_true (hz_fit_scene (ctx, &scene, &options, &first, &error));
   g_assert_no_error (error);
+  /* The disc's bounding box, x and y 51..109, and its margin, ceil (0.1 x 59). */
+  HzRect region = hz_context_content_region (ctx);
+  g_assert_cmpint (region.x, ==, 45);
+  g_assert_cmpint (region.y, ==, 25);
+  g_assert_cmpint (region.width, ==, 71);
+  g_assert_cmpint (region.height, ==, 71);
   for (int c = 0; c < 3; c++)
     for (int k = 0; k < HZ_COLORMAP_TERMS; k++)
       g_assert_true (isfinite (first.coef[c][k]));
@@ -465,6 +472,7 @@ test_fit_scene (void)
   g_assert_error (error, HZ_ERROR, HZ_ERROR_INPUT);
   g_clear_error (&error);
   g_assert_null (hz_context_network_output (ctx, &w, &h));
+  g_assert_cmpint (hz_context_content_region (ctx).width, ==, 0);
 
   float px[8] = { 0.1f, 0.5f, 0.9f, 1.0f, 0.33f, 0.66f, 0.99f, 0.5f }, orig[8];
   memcpy (orig, px, sizeof px);

@@ -441,27 +441,39 @@ def precision_case(precision):
     return run
 
 
-def case_large_image():
-    """An image longer than 1024 pixels: the mapping is fitted on GIMP's
-    downscaled copy (harmonize-plugin.c's fitting_scene) and applied at full
-    size; the composite stays within 1/255 of the CLI's, which fits on every
-    pixel (a hard mask: the foreground under the new layer shows through a
-    soft one)."""
-    w, h, fw, fh = 1600, 1200, 700, 500
-    bg = save_png('large-bg.png', texture(w, h, 4, (0.35, 0.45, 0.6)))
-    fg = save_png('large-fg.png', np.dstack([texture(fw, fh, 5, (0.75, 0.3, 0.25)),
-                                             ellipse(fw, fh)]))
+def composite_against_cli(name, w, h, fw, fh, x, y):
+    """A w x h image with an fw x fh elliptical foreground at x, y,
+    harmonized at working size 64: the new layer as it should be, and the
+    composite within 1/255 of the CLI's, which reads every pixel (a hard
+    mask: the foreground under the new layer shows through a soft one)."""
+    bg = save_png(name + '-bg.png', texture(w, h, 4, (0.35, 0.45, 0.6)))
+    fg = save_png(name + '-fg.png', np.dstack([texture(fw, fh, 5, (0.75, 0.3, 0.25)),
+                                               ellipse(fw, fh)]))
     image = Gimp.Image.new(w, h, Gimp.ImageBaseType.RGB)
     load_layer(image, bg, 'bg')
-    layer = load_layer(image, fg, 'fg', 450, 300)
+    layer = load_layer(image, fg, 'fg', x, y)
     before = state(image)
     result = harmonized(image, layer, **{'working-size': 64})
     check_result(image, layer, before, result, 'fg')
-    want = cli(os.path.join(TMP, 'large.png'), '--foreground', fg, '--background', bg,
-               '--offset', '450,300', '--size', '64')
+    want = cli(os.path.join(TMP, name + '.png'), '--foreground', fg, '--background', bg,
+               '--offset', '%d,%d' % (x, y), '--size', '64')
     diff = np.abs(visible(image)[..., :3] - want[..., :3]).max()
     check(diff <= TOLERANCE, 'the composite differs from the CLI by %.4f (> 1/255)' % diff)
     image.delete()
+
+
+def case_large_image():
+    """An image longer than 1024 pixels: the mapping is fitted on GIMP's
+    downscaled copy (harmonize-plugin.c's fitting_scene), where the object
+    has 7 of its pixels for each of the content's, and applied at full size."""
+    composite_against_cli('large', 1600, 1200, 700, 500, 450, 300)
+
+
+def case_small_object():
+    """A small object in a large image, 2 pixels of GIMP's copy for each of
+    the content's: fitted on every pixel instead (harmonize-plugin.c's
+    copy_was_enough); on the copy it strayed from the CLI by 10/255."""
+    composite_against_cli('small-object', 3000, 2000, 400, 300, 1500, 1000)
 
 
 def case_empty_tile_rows():
@@ -633,6 +645,7 @@ MAIN_CASES = [
     ('float-linear', precision_case(Gimp.Precision.FLOAT_LINEAR)),
     ('float-perceptual', precision_case(Gimp.Precision.FLOAT_NON_LINEAR)),
     ('large-image', case_large_image),
+    ('small-object', case_small_object),
     ('empty-tile-rows', case_empty_tile_rows),
     ('strength-zero', case_strength_zero),
     ('one-pixel-layer', case_one_pixel),

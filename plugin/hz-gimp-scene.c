@@ -267,6 +267,24 @@ resolve (GimpImage            *image,
 
 /* ---- full resolution --------------------------------------------------------- */
 
+/* Whether @from is linear RGB(A) float and @to R'G'B'A float of the same
+ * space: a linear float layer's pixels (or GIMP's thumbnails of it), read
+ * as stored and encoded by the engine (hz_rgba_from_linear), where babl's
+ * fish took 50 ms a 1024x683 thumbnail in each new plug-in process
+ * (HARMONIZE_TIMING's scenes, README) and 2.2 times a copy's time on the
+ * full layer (bench-babl). */
+static gboolean
+linear_float_of (const Babl *from,
+                 const Babl *to)
+{
+  const char *f = babl_get_name (babl_format_get_model (from));
+
+  return babl_format_get_type (from, 0) == babl_type ("float") &&
+         babl_format_get_space (from) == babl_format_get_space (to) &&
+         (strcmp (f, "RGB") == 0 || strcmp (f, "RGBA") == 0) &&
+         to == babl_format_with_space ("R'G'B'A float", to);
+}
+
 /* @rect of @buffer as it is stored, in s->bytes (grown as needed). */
 static gpointer
 stored_rows (HzGimpScene         *s,
@@ -319,6 +337,12 @@ get_rgba (HzGimpScene         *s,
   gsize i;
   int   c;
 
+  if (linear_float_of (gegl_buffer_get_format (buffer), s->rgba_format))
+    {
+      hz_rgba_from_linear (stored_rows (s, buffer, rect),
+                           babl_format_get_n_components (gegl_buffer_get_format (buffer)), n, rgba);
+      return;
+    }
   if (channels == 0)
     {
       gegl_buffer_get (buffer, rect, 1.0, s->rgba_format, rgba,
@@ -563,22 +587,6 @@ u8_of (const Babl *from,
   return babl_format_get_type (from, 0) == babl_type ("u8") &&
          babl_format_get_space (from) == babl_format_get_space (to) &&
          strncmp (f, t, n) == 0 && (t[n] == '\0' || (t[n] == 'A' && t[n + 1] == '\0'));
-}
-
-/* Whether @from is linear RGB(A) float and @to R'G'B'A float of the same
- * space: GIMP's thumbnails of a linear float layer, encoded by the engine
- * (hz_rgba_from_linear), where babl's fish took 50 ms a 1024x683 thumbnail
- * in each new plug-in process (HARMONIZE_TIMING's scenes, README). */
-static gboolean
-linear_float_of (const Babl *from,
-                 const Babl *to)
-{
-  const char *f = babl_get_name (babl_format_get_model (from));
-
-  return babl_format_get_type (from, 0) == babl_type ("float") &&
-         babl_format_get_space (from) == babl_format_get_space (to) &&
-         (strcmp (f, "RGB") == 0 || strcmp (f, "RGBA") == 0) &&
-         to == babl_format_with_space ("R'G'B'A float", to);
 }
 
 /* GIMP's downscaled copy of @rect of @drawable, @width x @height pixels

@@ -558,8 +558,9 @@ def case_scenes():
          'box-width': 30, 'box-height': 20},
     ]
     image.get_layers()[2].set_visible(False)       # "bg": "middle" alone below
-    # Then as linear float, whose thumbnails the plug-in encodes itself
-    # (hz_rgba_from_linear) where the full scene's pixels go through babl.
+    # Then as linear float, whose pixels and thumbnails the plug-in reads as
+    # stored and encodes itself (hz_rgba_from_linear; the case float-linear
+    # holds that encoding to the CLI's result).
     for args in configs + [None] + configs:
         if args is None:
             image.convert_precision(Gimp.Precision.FLOAT_LINEAR)

@@ -187,6 +187,7 @@ harmonize_image (GimpImage            *image,
         {
           g_clear_error (&local);
           g_clear_pointer (&small, hz_gimp_scene_free);
+          hz_gimp_scene_hold_tile_rows (scene);
           ok = hz_fit_scene (ctx, hz_gimp_scene_get (scene), &options, &map, &local);
         }
       if (! ok)

@@ -213,8 +213,8 @@ write_pixels (GimpLayer        *layer,
    * its columns whole tiles too: GEGL then writes each tile whole and does
    * not first fetch it from GIMP, as it did for each tile of 64-row chunks
    * (strace: 3,069 tiles fetched for 1,504 read, float 6000x4000). */
-  int             tw      = CLAMP (gimp_tile_width (), 16, 1024);
-  int             th      = CLAMP (gimp_tile_height (), 16, 1024);
+  int             tw      = hz_gimp_tile_width ();
+  int             th      = hz_gimp_tile_height ();
   gsize           pixels  = (gsize) fg->width * th;
   float          *masks[2];
   Chunk           chunks[2], end = { { 0, 0, 0, 0 }, NULL, NULL, NULL, 0 }, *pending = NULL;
@@ -231,17 +231,11 @@ write_pixels (GimpLayer        *layer,
   gint64          clock   = g_get_monotonic_time ();
 
   /* GEGL's tile cache holds the row of tiles the pass reads (the
-   * foreground's and its mask's) and the row it writes, and a quarter more:
-   * with less, tiles come twice from GIMP (16 MB, float 6000x4000: 1,645
-   * fetched for 1,504, strace); more only faults in pages (README's Speed
-   * section). */
-  gsize           need    = pixels * (hz_gimp_scene_stored_bytes_per_pixel (scene) +
-                                      babl_format_get_bytes_per_pixel (stored)) / 4 * 5;
-  guint64         cache   = 0;
-
-  g_object_get (gegl_config (), "tile-cache-size", &cache, NULL);
-  if (need > cache)
-    g_object_set (gegl_config (), "tile-cache-size", (guint64) need, NULL);
+   * foreground's and its mask's) and the row it writes: with less, tiles
+   * come twice from GIMP (16 MB, float 6000x4000: 1,645 fetched for 1,504,
+   * strace); more only faults in pages (README's Speed section). */
+  hz_gimp_hold_tiles (pixels * (hz_gimp_scene_stored_bytes_per_pixel (scene) +
+                                babl_format_get_bytes_per_pixel (stored)));
 
   /* An 8-bit chunk's mask is its alpha, kept until it is mapped: one a chunk. */
   masks[0] = g_try_new (float, pixels);

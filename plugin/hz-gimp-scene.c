@@ -372,6 +372,40 @@ hz_gimp_scene_stored_bytes_per_pixel (HzGimpScene *s)
 }
 
 int
+hz_gimp_tile_width (void)
+{
+  return CLAMP (gimp_tile_width (), 16, 1024);
+}
+
+int
+hz_gimp_tile_height (void)
+{
+  return CLAMP (gimp_tile_height (), 16, 1024);
+}
+
+void
+hz_gimp_hold_tiles (gsize bytes)
+{
+  guint64 cache = 0;
+
+  bytes = bytes / 4 * 5;
+  g_object_get (gegl_config (), "tile-cache-size", &cache, NULL);
+  if (bytes > cache)
+    g_object_set (gegl_config (), "tile-cache-size", (guint64) bytes, NULL);
+}
+
+void
+hz_gimp_scene_hold_tile_rows (HzGimpScene *s)
+{
+  g_return_if_fail (s->scale == 1.0);
+
+  hz_gimp_hold_tiles ((gsize) hz_gimp_tile_height () *
+                      ((gsize) s->scene.foreground.width * hz_gimp_scene_stored_bytes_per_pixel (s) +
+                       (gsize) s->scene.background.width *
+                       babl_format_get_bytes_per_pixel (gegl_buffer_get_format (s->bg_buffer))));
+}
+
+int
 hz_gimp_scene_foreground_u8 (HzGimpScene *s)
 {
   g_return_val_if_fail (s->scale == 1.0, 0);

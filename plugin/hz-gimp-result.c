@@ -4,6 +4,7 @@
 #include <libgimp/gimp.h>
 
 #include "hz-gimp-result.h"
+#include "hz-gimp-tiles.h"
 
 /* The columns [*x0, *x1) of @n rows of @w mask values between the first
  * and last value > 0 of any row; FALSE where there is none. */

@@ -6,6 +6,7 @@
 #include <libgimp/gimp.h>
 
 #include "hz-gimp-scene.h"
+#include "hz-gimp-tiles.h"
 
 struct _HzGimpScene
 {
@@ -369,29 +370,6 @@ hz_gimp_scene_stored_bytes_per_pixel (HzGimpScene *s)
   return babl_format_get_bytes_per_pixel (gegl_buffer_get_format (s->fg_buffer)) +
          (s->mask_buffer ? babl_format_get_bytes_per_pixel (gegl_buffer_get_format (s->mask_buffer))
                          : 0);
-}
-
-int
-hz_gimp_tile_width (void)
-{
-  return CLAMP (gimp_tile_width (), 16, 1024);
-}
-
-int
-hz_gimp_tile_height (void)
-{
-  return CLAMP (gimp_tile_height (), 16, 1024);
-}
-
-void
-hz_gimp_hold_tiles (gsize bytes)
-{
-  guint64 cache = 0;
-
-  bytes = bytes / 4 * 5;
-  g_object_get (gegl_config (), "tile-cache-size", &cache, NULL);
-  if (bytes > cache)
-    g_object_set (gegl_config (), "tile-cache-size", (guint64) bytes, NULL);
 }
 
 void

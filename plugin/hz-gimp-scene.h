@@ -73,19 +73,10 @@ void           hz_gimp_scene_read_foreground (HzGimpScene         *scene,
  * drawable (where it has one) take as they are stored. */
 int            hz_gimp_scene_stored_bytes_per_pixel (HzGimpScene *scene);
 
-/* libgimp's tiles, the pieces it moves pixels in (128 x 128 in GIMP 3.0),
- * bounded. */
-int            hz_gimp_tile_width  (void);
-int            hz_gimp_tile_height (void);
-
-/* Raises GEGL's tile cache (never lowers it) to @bytes and a quarter more,
- * for a pass that reads or writes @bytes of tiles at a time (rows of them):
- * with less, tiles come from GIMP twice. */
-void           hz_gimp_hold_tiles (gsize bytes);
-
-/* That for a read of the whole of a full-resolution scene (the fit on every
- * pixel): a row of tiles of its foreground, mask and background, which the
- * engine reads in strips of rows that end inside them. */
+/* GEGL's tile cache raised (hz_gimp_hold_tiles) for a read of the whole of
+ * a full-resolution scene (the fit on every pixel): a row of tiles of its
+ * foreground, mask and background, which the engine reads in strips of
+ * rows that end inside them. */
 void           hz_gimp_scene_hold_tile_rows (HzGimpScene *scene);
 
 /* An 8-bit value as the float the readers give for it (babl's). */
